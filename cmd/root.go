@@ -1,0 +1,102 @@
+// Package cmd is the cobra command tree. Commands are thin: they parse flags
+// into an options struct and call a run function; the work lives in
+// internal/.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/iostreams"
+)
+
+// Set through -ldflags "-X github.com/movitera/movitera/cmd.version=…".
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+// Main runs the command line and returns the process exit code. Errors are
+// printed here, once.
+func Main() int {
+	f := &cmdutil.Factory{
+		IO:    iostreams.System(),
+		Build: cmdutil.BuildInfo{Version: version, Commit: commit, Date: date},
+		Now:   time.Now,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := NewRootCmd(f)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	if ctx.Err() != nil && !errors.Is(err, cmdutil.ErrCancel) {
+		err = fmt.Errorf("%w: %v", cmdutil.ErrCancel, err)
+	}
+	printError(f.IO, root, err)
+	return cmdutil.ExitCode(err)
+}
+
+func printError(ios *iostreams.IOStreams, root *cobra.Command, err error) {
+	var se *cmdutil.SilentError
+	if errors.As(err, &se) {
+		return
+	}
+	if errors.Is(err, cmdutil.ErrCancel) {
+		fmt.Fprintln(ios.ErrOut, "interrupted: nothing was changed")
+		return
+	}
+	fmt.Fprintln(ios.ErrOut, "error:", err)
+	var fe *cmdutil.FlagError
+	if errors.As(err, &fe) {
+		fmt.Fprintln(ios.ErrOut, "Run 'movitera --help' or add --help to the command for usage.")
+	}
+}
+
+// NewRootCmd builds the whole command tree around a factory.
+func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "movitera",
+		Short: "Sign in to Movitera's team vault and manage its access tokens",
+		Long: `movitera signs you in to your team's vault from a terminal and manages the team's
+personal access tokens: create them for CI and the SDK, list them, revoke them.
+The same binary runs "movitera server", a self-contained vault for tests and self-hosting.`,
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetVersionTemplate(fmt.Sprintf("movitera %s (commit %s, built %s)\n", version, commit, date))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+	root.SetHelpTemplate(root.HelpTemplate() + "\n" + cmdutil.ExitCodesHelp + "\n")
+
+	root.AddCommand(
+		newVersionCmd(f),
+	)
+	return root
+}
+
+func newVersionCmd(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(f.IO.Out, "movitera %s (commit %s, built %s)\n", f.Build.Version, f.Build.Commit, f.Build.Date)
+			return err
+		},
+	}
+}

@@ -1,0 +1,74 @@
+// Package iostreams carries the standard streams and the decisions that
+// depend on them: terminals, colour, prompting.
+package iostreams
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are the streams every command writes to. Commands never touch
+// os.Stdout or os.Stderr directly.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY, stdoutTTY, stderrTTY bool
+	noColor                        bool
+	stdinFd                        int
+}
+
+// System returns the process's streams, with terminal detection and the
+// NO_COLOR convention applied.
+func System() *IOStreams {
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		noColor:   noColor || os.Getenv("TERM") == "dumb",
+		stdinFd:   int(os.Stdin.Fd()),
+	}
+}
+
+// Test returns streams backed by buffers: no terminal, no colour.
+func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
+	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, noColor: true, stdinFd: -1}, in, out, errOut
+}
+
+// SetTTY marks the streams as terminals (for tests).
+func (s *IOStreams) SetTTY(stdin, stdout, stderr bool) {
+	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stderr
+}
+
+// SetColor forces colour on or off (for tests).
+func (s *IOStreams) SetColor(on bool) { s.noColor = !on }
+
+// IsStdinTTY reports whether stdin is a terminal.
+func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
+
+// IsStdoutTTY reports whether stdout is a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStderrTTY reports whether stderr is a terminal.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// CanPrompt reports whether the command may ask a question: it needs a
+// person at a terminal on both stdin and stderr (where prompts go).
+func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stderrTTY }
+
+// ColorEnabled reports whether stdout may carry colour and other escape
+// sequences: only on a terminal, never with NO_COLOR.
+func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
+
+// ColorEnabledStderr is ColorEnabled for stderr.
+func (s *IOStreams) ColorEnabledStderr() bool { return s.stderrTTY && !s.noColor }
+
+// StdinFd is stdin's file descriptor, or -1 for test streams.
+func (s *IOStreams) StdinFd() int { return s.stdinFd }
