@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/config"
 	"github.com/movitera/movitera/internal/iostreams"
 )
 
@@ -28,14 +28,10 @@ var (
 // Main runs the command line and returns the process exit code. Errors are
 // printed here, once.
 func Main() int {
-	f := &cmdutil.Factory{
-		IO:    iostreams.System(),
-		Build: cmdutil.BuildInfo{Version: version, Commit: commit, Date: date},
-		Now:   time.Now,
-	}
+	ios := iostreams.System()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRootCmd(f)
+	root, f := NewRootCmd(ios)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
@@ -63,8 +59,9 @@ func printError(ios *iostreams.IOStreams, root *cobra.Command, err error) {
 	}
 }
 
-// NewRootCmd builds the whole command tree around a factory.
-func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
+// NewRootCmd builds the whole command tree and the factory its commands
+// share.
+func NewRootCmd(ios *iostreams.IOStreams) (*cobra.Command, *cmdutil.Factory) {
 	root := &cobra.Command{
 		Use:   "movitera",
 		Short: "Sign in to Movitera's team vault and manage its access tokens",
@@ -75,6 +72,12 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	f := newFactory(ios, root)
+	pf := root.PersistentFlags()
+	pf.String("server", "", "vault server URL (env MOVITERA_SERVER; default "+config.DefaultServer+")")
+	pf.String("team", "", "team slug to act on (env MOVITERA_TEAM)")
+	pf.Bool("debug", false, "trace HTTP requests on stderr, every secret redacted")
+	pf.String("config", "", "config file (default $MOVITERA_CONFIG_DIR/config.yaml)")
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetVersionTemplate(fmt.Sprintf("movitera %s (commit %s, built %s)\n", version, commit, date))
@@ -86,7 +89,7 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 	root.AddCommand(
 		newVersionCmd(f),
 	)
-	return root
+	return root, f
 }
 
 func newVersionCmd(f *cmdutil.Factory) *cobra.Command {

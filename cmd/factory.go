@@ -1,0 +1,67 @@
+package cmd
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/movitera/movitera/internal/client"
+	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/config"
+	"github.com/movitera/movitera/internal/iostreams"
+)
+
+// newFactory wires the lazy dependencies. root gives access to the global
+// flags once cobra has parsed them.
+func newFactory(ios *iostreams.IOStreams, root *cobra.Command) *cmdutil.Factory {
+	f := &cmdutil.Factory{
+		IO:    ios,
+		Build: cmdutil.BuildInfo{Version: version, Commit: commit, Date: date},
+		Now:   time.Now,
+	}
+	f.Config = cmdutil.Memo(func() (*config.Config, error) {
+		flags := root.PersistentFlags()
+		file, _ := flags.GetString("config")
+		cfg, err := config.Load(config.Options{Flags: flags, ConfigFile: file})
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range cfg.Warnings {
+			ios.ErrOut.Write([]byte("warning: " + w + "\n"))
+		}
+		return cfg, nil
+	})
+	f.HTTPClient = cmdutil.Memo(func() (*http.Client, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		return client.NewHTTPClient(client.HTTPOptions{Debug: cmdutil.DebugWriter(cfg, ios.ErrOut)}), nil
+	})
+	f.Client = cmdutil.Memo(func() (*client.Client, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		hc, err := f.HTTPClient()
+		if err != nil {
+			return nil, err
+		}
+		return client.New(client.Options{Server: cfg.Server, HTTPClient: hc, UserAgent: "movitera/" + version})
+	})
+	f.AuthClient = func(ctx context.Context) (*client.Client, *cmdutil.Credential, error) {
+		c, err := f.Client()
+		if err != nil {
+			return nil, nil, err
+		}
+		cred, err := resolveCredential(ctx, f)
+		if err != nil {
+			return nil, nil, err
+		}
+		ac, err := client.New(client.Options{Server: c.Server(), Token: cred.Token, HTTPClient: c.HTTPClient(), UserAgent: "movitera/" + version})
+		return ac, cred, err
+	}
+	return f
+}

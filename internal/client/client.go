@@ -1,0 +1,205 @@
+// Package client is the typed HTTP client of the vault API (docs/api.md).
+// Every command talks to the server through it.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client calls one vault server, optionally with a bearer token.
+type Client struct {
+	base      string
+	token     string
+	http      *http.Client
+	userAgent string
+	backoff   []time.Duration
+}
+
+// Options configure a Client.
+type Options struct {
+	Server     string       // base URL, e.g. http://127.0.0.1:8270
+	Token      string       // bearer secret; "" for unauthenticated calls
+	HTTPClient *http.Client // from NewHTTPClient; nil for a default one
+	UserAgent  string
+}
+
+// New returns a client. It refuses to carry a token over plain HTTP to a
+// host that is not a loopback address.
+func New(o Options) (*Client, error) {
+	u, err := url.Parse(o.Server)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("invalid server URL %q", o.Server)
+	}
+	if o.Token != "" && u.Scheme != "https" && !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("refusing to send a token over plain HTTP to %s: use an https:// server URL", u.Host)
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = NewHTTPClient(HTTPOptions{})
+	}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = "movitera"
+	}
+	return &Client{
+		base: strings.TrimRight(o.Server, "/"), token: o.Token, http: hc, userAgent: ua,
+		backoff: []time.Duration{250 * time.Millisecond, time.Second, 3 * time.Second},
+	}, nil
+}
+
+// Server is the base URL the client talks to.
+func (c *Client) Server() string { return c.base }
+
+// Token is the bearer secret the client sends ("" for none).
+func (c *Client) Token() string { return c.token }
+
+// HTTPClient is the underlying client, with proxy, CA and debug settings,
+// for the OAuth device flow.
+func (c *Client) HTTPClient() *http.Client { return c.http }
+
+// WithToken returns a copy of the client that sends another token.
+func (c *Client) WithToken(token string) *Client {
+	cp := *c
+	cp.token = token
+	return &cp
+}
+
+// IsLoopback reports whether host names this machine (localhost, 127/8, ::1).
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// request is one API call.
+type request struct {
+	method, path string
+	query        url.Values
+	body         any // JSON-encoded when not nil
+	form         url.Values
+	header       http.Header
+	idempotent   bool // safe to retry after a network error
+	noAuth       bool
+}
+
+// do sends a request, retrying idempotent ones with backoff, and decodes a
+// 2xx JSON answer into out (when not nil) or a problem into *APIError.
+func (c *Client) do(ctx context.Context, r request, out any) error {
+	var payload []byte
+	contentType := ""
+	switch {
+	case r.body != nil:
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return err
+		}
+		payload, contentType = b, "application/json"
+	case r.form != nil:
+		payload, contentType = []byte(r.form.Encode()), "application/x-www-form-urlencoded"
+	}
+	u := c.base + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, r.method, u, bytes.NewReader(payload))
+		if err != nil {
+			return err
+		}
+		for k, v := range r.header {
+			req.Header[k] = v
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", c.userAgent)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if c.token != "" && !r.noAuth {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		resp, err := c.http.Do(req)
+		retry, wait := false, time.Duration(0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			retry = r.idempotent
+			err = &NetworkError{Server: c.base, Err: err}
+		} else {
+			err = decode(resp, out)
+			var ae *APIError
+			if errors.As(err, &ae) && r.idempotent && (ae.Status == 502 || ae.Status == 503 || ae.Status == 504 || ae.Status == 429) {
+				retry, wait = true, ae.RetryAfter
+			}
+		}
+		if !retry || attempt >= len(c.backoff) {
+			return err
+		}
+		if wait == 0 || wait > 10*time.Second {
+			wait = c.backoff[attempt]
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func decode(resp *http.Response, out any) error {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return &NetworkError{Server: resp.Request.URL.Host, Err: err}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil || len(body) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("the server sent an answer this CLI cannot read (%v): check --server points at a movitera vault", err)
+		}
+		return nil
+	}
+	return problemFrom(resp, body)
+}
+
+// NetworkError is a failure to reach the server.
+type NetworkError struct {
+	Server string
+	Err    error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("cannot reach the vault at %s: %v; check the address (--server, MOVITERA_SERVER) and your network or proxy", e.Server, unwrapURLError(e.Err))
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func retryAfter(h http.Header) time.Duration {
+	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}

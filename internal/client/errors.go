@@ -1,0 +1,90 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// APIError is an RFC 9457 problem from the server. Code is stable; Detail
+// is the server's sentence for people.
+type APIError struct {
+	Status     int           `json:"status"`
+	Code       string        `json:"code"`
+	Title      string        `json:"title"`
+	Detail     string        `json:"detail"`
+	RetryAfter time.Duration `json:"-"`
+}
+
+// Problem codes the CLI acts on (docs/api.md lists them all).
+const (
+	CodeUnauthenticated      = "unauthenticated"
+	CodeTokenExpired         = "token_expired"
+	CodeTokenRevoked         = "token_revoked"
+	CodeTeamForbidden        = "team_forbidden"
+	CodeSecondFactorRequired = "second_factor_required"
+	CodeManagerRequired      = "manager_required"
+	CodeTeamNotFound         = "team_not_found"
+	CodeTokenNotFound        = "token_not_found"
+	CodeInvalidCode          = "invalid_code"
+	CodeCodeAlreadyUsed      = "code_already_used"
+	CodeRateLimited          = "rate_limited"
+)
+
+// hints say what to do next, per code, after the server's own sentence.
+var hints = map[string]string{
+	CodeUnauthenticated:      "sign in with 'movitera login', or set MOVITERA_TOKEN to a valid token",
+	CodeTokenExpired:         "this credential has expired: sign in again with 'movitera login'",
+	CodeTokenRevoked:         "this credential was revoked: sign in again with 'movitera login'",
+	CodeTeamForbidden:        "a token acts on its own team only: run 'movitera teams switch SLUG' or 'movitera login --team SLUG'",
+	CodeSecondFactorRequired: "confirm with a code from your authenticator app: pass --otp CODE or set MOVITERA_OTP",
+	CodeManagerRequired:      "only vault managers may create tokens that never expire: choose --expires between 7d and 365d",
+	CodeTeamNotFound:         "list your teams with 'movitera teams list'",
+	CodeTokenNotFound:        "list the team's tokens with 'movitera tokens list'",
+	CodeRateLimited:          "wait a moment and try again",
+}
+
+func (e *APIError) Error() string {
+	msg := e.Detail
+	if msg == "" {
+		msg = e.Title
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("the server answered %d %s", e.Status, http.StatusText(e.Status))
+	}
+	msg = strings.TrimSuffix(msg, ".")
+	if h, ok := hints[e.Code]; ok && !strings.Contains(msg, h) {
+		msg += "; " + h
+	}
+	return msg
+}
+
+// ExitCode is 4 for a credential the server does not accept.
+func (e *APIError) ExitCode() int {
+	switch e.Code {
+	case CodeUnauthenticated, CodeTokenExpired, CodeTokenRevoked:
+		return 4
+	}
+	return 1
+}
+
+// IsAuth reports whether the server refused the credential itself.
+func (e *APIError) IsAuth() bool { return e.ExitCode() == 4 }
+
+func problemFrom(resp *http.Response, body []byte) error {
+	e := &APIError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header)}
+	ct := resp.Header.Get("Content-Type")
+	if strings.Contains(ct, "json") {
+		_ = json.Unmarshal(body, e)
+		e.Status = resp.StatusCode
+	}
+	if e.Code == "" {
+		e.Code = fmt.Sprintf("http_%d", resp.StatusCode)
+		if resp.StatusCode == http.StatusNotFound {
+			e.Detail = fmt.Sprintf("the server at %s has no such endpoint: is it a movitera vault?", resp.Request.URL.Host)
+		}
+	}
+	return e
+}

@@ -1,0 +1,130 @@
+package client
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HTTPOptions configure the shared HTTP client.
+type HTTPOptions struct {
+	Debug   io.Writer     // when set, every request and answer is traced here, redacted
+	Timeout time.Duration // per request; 0 means 30s
+}
+
+// NewHTTPClient returns the HTTP client every request uses, the device flow
+// included: HTTPS_PROXY/NO_PROXY from the environment, the system's CAs
+// (SSL_CERT_FILE and SSL_CERT_DIR are honoured by Go on Unix), a timeout,
+// and the redacting trace with --debug.
+func NewHTTPClient(o HTTPOptions) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = http.ProxyFromEnvironment
+	var rt http.RoundTripper = t
+	if o.Debug != nil {
+		rt = &debugTransport{next: t, w: o.Debug}
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	return &http.Client{Transport: rt, Timeout: timeout}
+}
+
+// debugTransport traces HTTP on stderr with every secret redacted.
+type debugTransport struct {
+	next http.RoundTripper
+	w    io.Writer
+	mu   sync.Mutex
+}
+
+func (d *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var b strings.Builder
+	u := *req.URL
+	u.RawQuery = redactQuery(u.RawQuery)
+	fmt.Fprintf(&b, "> %s %s\n", req.Method, u.String())
+	writeHeaders(&b, "> ", req.Header)
+	if req.Body != nil && req.GetBody != nil {
+		if body, err := req.GetBody(); err == nil {
+			data, _ := io.ReadAll(body)
+			if len(data) > 0 {
+				fmt.Fprintf(&b, "> %s\n", Redact(string(data)))
+			}
+		}
+	}
+	start := time.Now()
+	resp, err := d.next.RoundTrip(req)
+	if err != nil {
+		fmt.Fprintf(&b, "< error after %s: %v\n", time.Since(start).Round(time.Millisecond), err)
+		d.flush(b.String())
+		return nil, err
+	}
+	fmt.Fprintf(&b, "< %s (%s)\n", resp.Status, time.Since(start).Round(time.Millisecond))
+	writeHeaders(&b, "< ", resp.Header)
+	data, rerr := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	if len(data) > 0 && rerr == nil {
+		fmt.Fprintf(&b, "< %s\n", Redact(string(data)))
+	}
+	d.flush(b.String())
+	return resp, nil
+}
+
+func (d *debugTransport) flush(s string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	io.WriteString(d.w, s)
+}
+
+var sensitiveHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Set-Cookie": true, "Proxy-Authorization": true, "Idempotency-Key": false}
+
+func writeHeaders(b *strings.Builder, mark string, h http.Header) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := strings.Join(h[k], ", ")
+		if sensitiveHeaders[k] {
+			scheme, _, found := strings.Cut(v, " ")
+			if found && k == "Authorization" {
+				v = scheme + " [REDACTED]"
+			} else {
+				v = "[REDACTED]"
+			}
+		}
+		fmt.Fprintf(b, "%s%s: %s\n", mark, k, v)
+	}
+}
+
+// sensitiveFields are JSON keys and form fields whose values are never
+// traced.
+var sensitiveFields = []string{"secret", "access_token", "refresh_token", "device_code", "user_code", "token", "code", "password", "otp", "csrf_token"}
+
+var (
+	jsonField  = regexp.MustCompile(`"(` + strings.Join(sensitiveFields, "|") + `)"\s*:\s*"(?:[^"\\]|\\.)*"`)
+	formField  = regexp.MustCompile(`(^|&)(` + strings.Join(sensitiveFields, "|") + `)=[^&]*`)
+	secretLike = regexp.MustCompile(`mv[a-z]_[0-9A-Za-z]{20,}`)
+)
+
+// Redact hides every secret in a request or response body: sensitive JSON
+// keys and form fields, and anything shaped like a movitera secret.
+func Redact(s string) string {
+	s = jsonField.ReplaceAllString(s, `"$1":"[REDACTED]"`)
+	s = formField.ReplaceAllString(s, `$1$2=[REDACTED]`)
+	return secretLike.ReplaceAllString(s, "[REDACTED]")
+}
+
+func redactQuery(q string) string {
+	if q == "" {
+		return q
+	}
+	return formField.ReplaceAllString(q, `$1$2=[REDACTED]`)
+}

@@ -1,0 +1,232 @@
+// Package config resolves the CLI's settings: flag > MOVITERA_* environment
+// variable > config file > default. It is the only package that imports
+// viper, and the only one that writes the config file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults.
+const (
+	DefaultServer         = "http://127.0.0.1:8270"
+	DefaultKeyringTimeout = 5 * time.Second
+	fileName              = "config.yaml"
+)
+
+// Keys of the settings, shared by flags, environment and file.
+const (
+	KeyServer         = "server"
+	KeyTeam           = "team"
+	KeyToken          = "token"
+	KeyOTP            = "otp"
+	KeyKeyringTimeout = "keyring_timeout"
+	KeyDebug          = "debug"
+)
+
+// Config is the resolved settings of one run.
+type Config struct {
+	Server         string        // base URL of the vault, without a trailing slash
+	Team           string        // current team slug, "" when none chosen yet
+	Token          string        // MOVITERA_TOKEN: used as given, the keyring untouched
+	OTP            string        // MOVITERA_OTP or --otp
+	KeyringTimeout time.Duration // bound on every keyring call
+	Debug          bool
+
+	Dir  string // the config directory (0700)
+	File string // the config file (0600)
+
+	// Warnings found while loading (for example a file with loose
+	// permissions, now fixed); the caller prints them on stderr.
+	Warnings []string
+
+	file fileSettings
+}
+
+// fileSettings is what the config file holds. No secret is ever written
+// to it.
+type fileSettings struct {
+	Server         string `yaml:"server,omitempty"`
+	Team           string `yaml:"team,omitempty"`
+	KeyringTimeout string `yaml:"keyring_timeout,omitempty"`
+}
+
+// Options say where to read from. Flags may be nil.
+type Options struct {
+	Flags      *pflag.FlagSet // flags named like the keys: server, team, otp, debug
+	ConfigFile string         // --config, "" for the default
+}
+
+// Dir returns the config directory: $MOVITERA_CONFIG_DIR, else
+// $XDG_CONFIG_HOME/movitera (or the platform's equivalent).
+func Dir() (string, error) {
+	if d := os.Getenv("MOVITERA_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find a config directory (%v): set MOVITERA_CONFIG_DIR", err)
+	}
+	return filepath.Join(base, "movitera"), nil
+}
+
+// Load resolves every setting. A named config file must exist; a file that
+// does not parse is an error naming it. Loading never writes, except to
+// tighten a config file that others could read.
+func Load(o Options) (*Config, error) {
+	dir, err := Dir()
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{Dir: dir, File: filepath.Join(dir, fileName)}
+	if o.ConfigFile != "" {
+		c.File = o.ConfigFile
+	}
+
+	v := viper.New()
+	v.SetConfigType("yaml")
+	v.SetEnvPrefix("MOVITERA")
+	v.SetDefault(KeyServer, DefaultServer)
+	v.SetDefault(KeyKeyringTimeout, DefaultKeyringTimeout.String())
+	for _, k := range []string{KeyServer, KeyTeam, KeyToken, KeyOTP, KeyKeyringTimeout, KeyDebug} {
+		if err := v.BindEnv(k); err != nil {
+			return nil, err
+		}
+		if o.Flags != nil {
+			if f := o.Flags.Lookup(strings.ReplaceAll(k, "_", "-")); f != nil {
+				if err := v.BindPFlag(k, f); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := c.readFile(v, o.ConfigFile != ""); err != nil {
+		return nil, err
+	}
+
+	c.Server, err = NormalizeServer(v.GetString(KeyServer))
+	if err != nil {
+		return nil, err
+	}
+	c.Team = strings.TrimSpace(v.GetString(KeyTeam))
+	c.Token = strings.TrimSpace(v.GetString(KeyToken))
+	c.OTP = strings.TrimSpace(v.GetString(KeyOTP))
+	c.Debug = v.GetBool(KeyDebug)
+	raw := v.GetString(KeyKeyringTimeout)
+	c.KeyringTimeout, err = time.ParseDuration(raw)
+	if err != nil || c.KeyringTimeout <= 0 {
+		return nil, fmt.Errorf("invalid keyring_timeout %q: use a duration such as 5s", raw)
+	}
+	return c, nil
+}
+
+// readFile loads the config file into v and keeps its own settings for
+// save. Permissions looser than 0600 are tightened, with a warning.
+func (c *Config) readFile(v *viper.Viper, named bool) error {
+	info, err := os.Stat(c.File)
+	if errors.Is(err, fs.ErrNotExist) {
+		if named {
+			return fmt.Errorf("config file %s does not exist: create it or drop --config", c.File)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read config file %s: %v", c.File, err)
+	}
+	if info.IsDir() {
+		return fmt.Errorf("config file %s is a directory", c.File)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(c.File, 0o600); err == nil {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s was readable by others (mode %#o); it is now 0600", c.File, info.Mode().Perm()))
+		}
+	}
+	data, err := os.ReadFile(c.File)
+	if err != nil {
+		return fmt.Errorf("cannot read config file %s: %v", c.File, err)
+	}
+	if err := yaml.Unmarshal(data, &c.file); err != nil {
+		return fmt.Errorf("config file %s does not parse: %v; fix it or remove it", c.File, firstLine(err))
+	}
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("config file %s does not parse: %v; fix it or remove it", c.File, firstLine(err))
+	}
+	return nil
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// NormalizeServer checks a server URL and drops a trailing slash.
+func NormalizeServer(s string) (string, error) {
+	s = strings.TrimRight(strings.TrimSpace(s), "/")
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("invalid server URL %q: use http(s)://host[:port]", s)
+	}
+	return s, nil
+}
+
+// SetTeam records the current team in the config file.
+func (c *Config) SetTeam(slug string) error {
+	c.file.Team = slug
+	c.Team = slug
+	return c.save()
+}
+
+// save writes the file atomically (temp file, fsync, rename), 0600 in a
+// 0700 directory, so that a crash never leaves it half-written.
+func (c *Config) save() error {
+	data, err := yaml.Marshal(c.file)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(c.File, data)
+}
+
+// WriteFileAtomic writes data to path with mode 0600, creating its directory
+// with mode 0700, through a temporary file renamed into place.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create %s: %v", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %v", dir, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	return nil
+}

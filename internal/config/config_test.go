@@ -1,0 +1,121 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func flags(args ...string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.String("server", "", "")
+	fs.String("team", "", "")
+	fs.Bool("debug", false, "")
+	if err := fs.Parse(args); err != nil {
+		panic(err)
+	}
+	return fs
+}
+
+func isolate(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv("MOVITERA_CONFIG_DIR", dir)
+	for _, k := range []string{"MOVITERA_SERVER", "MOVITERA_TEAM", "MOVITERA_TOKEN", "MOVITERA_OTP", "MOVITERA_DEBUG", "MOVITERA_KEYRING_TIMEOUT"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	return dir
+}
+
+func TestPrecedence(t *testing.T) {
+	dir := isolate(t)
+	c, err := Load(Options{Flags: flags()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server != DefaultServer || c.Team != "" || c.KeyringTimeout != DefaultKeyringTimeout || c.Debug {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("server: http://file:1/\nteam: fileteam\nkeyring_timeout: 2s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = Load(Options{Flags: flags()})
+	if c.Server != "http://file:1" || c.Team != "fileteam" || c.KeyringTimeout != 2*time.Second {
+		t.Fatalf("file: %+v", c)
+	}
+	t.Setenv("MOVITERA_SERVER", "http://env:2")
+	t.Setenv("MOVITERA_TEAM", "envteam")
+	t.Setenv("MOVITERA_DEBUG", "true")
+	c, _ = Load(Options{Flags: flags()})
+	if c.Server != "http://env:2" || c.Team != "envteam" || !c.Debug {
+		t.Fatalf("env: %+v", c)
+	}
+	c, _ = Load(Options{Flags: flags("--server", "https://flag:3", "--team", "flagteam")})
+	if c.Server != "https://flag:3" || c.Team != "flagteam" {
+		t.Fatalf("flag: %+v", c)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	dir := isolate(t)
+	if _, err := Load(Options{ConfigFile: filepath.Join(dir, "nope.yaml")}); err == nil || !strings.Contains(err.Error(), "nope.yaml does not exist") {
+		t.Fatalf("named missing file: %v", err)
+	}
+	bad := filepath.Join(dir, "config.yaml")
+	os.WriteFile(bad, []byte("server: [unclosed\n"), 0o600)
+	if _, err := Load(Options{}); err == nil || !strings.Contains(err.Error(), "does not parse") {
+		t.Fatalf("bad yaml: %v", err)
+	}
+	os.WriteFile(bad, []byte("server: ftp://x\n"), 0o600)
+	if _, err := Load(Options{}); err == nil || err.Error() != `invalid server URL "ftp://x": use http(s)://host[:port]` {
+		t.Fatalf("bad url: %v", err)
+	}
+}
+
+func TestLoosePermissionsAreTightened(t *testing.T) {
+	dir := isolate(t)
+	p := filepath.Join(dir, "config.yaml")
+	os.WriteFile(p, []byte("team: acme\n"), 0o644)
+	os.Chmod(p, 0o644)
+	c, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := os.Stat(p)
+	if info.Mode().Perm() != 0o600 || len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "it is now 0600") {
+		t.Fatalf("mode %v, warnings %q", info.Mode().Perm(), c.Warnings)
+	}
+}
+
+func TestSetTeamWritesAtomically(t *testing.T) {
+	dir := filepath.Join(isolate(t), "sub")
+	t.Setenv("MOVITERA_CONFIG_DIR", dir)
+	c, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetTeam("globex"); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if string(data) != "team: globex\n" {
+		t.Fatalf("file = %q", data)
+	}
+	fi, _ := os.Stat(filepath.Join(dir, "config.yaml"))
+	di, _ := os.Stat(dir)
+	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
+		t.Fatalf("modes %v %v", fi.Mode(), di.Mode())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("left-over files: %v", entries)
+	}
+	c2, _ := Load(Options{})
+	if c2.Team != "globex" {
+		t.Fatalf("team not persisted: %q", c2.Team)
+	}
+}
