@@ -1,0 +1,151 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRedact(t *testing.T) {
+	secret := "mvs_0123456789abcdefghijABCDEFGHIJ012345"
+	cases := map[string]string{
+		`{"secret":"` + secret + `","name":"ci"}`:             `{"secret":"[REDACTED]","name":"ci"}`,
+		`{"access_token": "abc\"def", "token_type":"Bearer"}`: `{"access_token":"[REDACTED]", "token_type":"Bearer"}`,
+		`grant_type=x&device_code=abc&client_id=movitera-cli`: `grant_type=x&device_code=[REDACTED]&client_id=movitera-cli`,
+		`token=` + secret:                         `token=[REDACTED]`,
+		`{"code":"123456"}`:                       `{"code":"[REDACTED]"}`,
+		`{"detail":"bad ` + secret + ` here"}`:    `{"detail":"bad [REDACTED] here"}`,
+		`password=hunter2&otp=123456&email=a%40b`: `password=[REDACTED]&otp=[REDACTED]&email=a%40b`,
+	}
+	for in, want := range cases {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%s)\n got %s\nwant %s", in, got, want)
+		}
+	}
+}
+
+func TestDebugTraceHidesSecrets(t *testing.T) {
+	secret := "mvc_0123456789abcdefghijABCDEFGHIJ012345"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"token":{"id":"tok_1"},"secret":%q}`, secret)
+	}))
+	defer srv.Close()
+	var trace bytes.Buffer
+	c, err := New(Options{Server: srv.URL, Token: secret, HTTPClient: NewHTTPClient(HTTPOptions{Debug: &trace})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.CreateToken(context.Background(), "acme", CreateRequest{Name: "x", ClientType: "sdk"}, "key-1")
+	if err != nil || got.Secret != secret {
+		t.Fatalf("create: %v %+v", err, got)
+	}
+	out := trace.String()
+	if strings.Contains(out, secret) || strings.Contains(out, secret[4:20]) {
+		t.Fatalf("secret in trace:\n%s", out)
+	}
+	for _, want := range []string{"> POST " + srv.URL + "/api/v1/teams/acme/tokens", "> Authorization: Bearer [REDACTED]", `"secret":"[REDACTED]"`, "< 200 OK"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestProblemBecomesAPIError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(401)
+		io.WriteString(w, `{"type":"about:blank","title":"Token revoked","status":401,"detail":"This token was revoked.","code":"token_revoked"}`)
+	}))
+	defer srv.Close()
+	c, _ := New(Options{Server: srv.URL, Token: "x"})
+	_, err := c.User(context.Background())
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != CodeTokenRevoked || ae.ExitCode() != 4 {
+		t.Fatalf("got %#v", err)
+	}
+	if err.Error() != "This token was revoked; this credential was revoked: sign in again with 'movitera login'" {
+		t.Fatalf("message %q", err.Error())
+	}
+}
+
+func TestRetriesOnlyIdempotentRequests(t *testing.T) {
+	var gets, posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := &posts
+		if r.Method == "GET" {
+			n = &gets
+		}
+		if n.Add(1) < 3 {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(503)
+			io.WriteString(w, `{"status":503,"code":"unavailable","detail":"busy"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"tokens":[],"next_cursor":null,"token":{},"secret":"s"}`)
+	}))
+	defer srv.Close()
+	c, _ := New(Options{Server: srv.URL, Token: "x"})
+	c.backoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
+	if _, err := c.ListTokens(context.Background(), "acme", ListOptions{}); err != nil || gets.Load() != 3 {
+		t.Fatalf("GET: err %v after %d tries", err, gets.Load())
+	}
+	if _, err := c.CreateToken(context.Background(), "acme", CreateRequest{}, ""); err == nil || posts.Load() != 1 {
+		t.Fatalf("POST without key: err %v after %d tries", err, posts.Load())
+	}
+	posts.Store(0)
+	if _, err := c.CreateToken(context.Background(), "acme", CreateRequest{}, "k"); err != nil || posts.Load() != 3 {
+		t.Fatalf("POST with key: err %v after %d tries", err, posts.Load())
+	}
+}
+
+func TestNoTokenOverPlainHTTPToRemoteHost(t *testing.T) {
+	if _, err := New(Options{Server: "http://vault.example.com", Token: "x"}); err == nil || err.Error() != "refusing to send a token over plain HTTP to vault.example.com: use an https:// server URL" {
+		t.Fatalf("got %v", err)
+	}
+	for _, ok := range []string{"http://127.0.0.1:8270", "http://localhost:1", "http://[::1]:2", "https://vault.example.com"} {
+		if _, err := New(Options{Server: ok, Token: "x"}); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	if _, err := New(Options{Server: "http://vault.example.com"}); err != nil {
+		t.Errorf("no token: %v", err)
+	}
+}
+
+func TestPagesAreWalked(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Query().Get("cursor") {
+		case "":
+			io.WriteString(w, `{"tokens":[{"id":"tok_1"},{"id":"tok_2"}],"next_cursor":"c2"}`)
+		case "c2":
+			io.WriteString(w, `{"tokens":[{"id":"tok_3"}],"next_cursor":null}`)
+		}
+	}))
+	defer srv.Close()
+	c, _ := New(Options{Server: srv.URL, Token: "x"})
+	all, err := c.AllTokens(context.Background(), "acme", ListOptions{})
+	if err != nil || len(all) != 3 || all[2].ID != "tok_3" {
+		t.Fatalf("got %v %+v", err, all)
+	}
+}
+
+func TestNetworkErrorSaysWhatToDo(t *testing.T) {
+	c, _ := New(Options{Server: "http://127.0.0.1:1"})
+	c.backoff = nil
+	_, err := c.User(context.Background())
+	var ne *NetworkError
+	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "cannot reach the vault at http://127.0.0.1:1") || !strings.Contains(err.Error(), "MOVITERA_SERVER") {
+		t.Fatalf("got %v", err)
+	}
+}
