@@ -1,0 +1,5 @@
+package credentials
+
+import gokeyring "github.com/zalando/go-keyring"
+
+var errNotFoundGoKeyring = gokeyring.ErrNotFound

@@ -1,0 +1,155 @@
+package credentials
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/movitera/movitera/internal/config"
+)
+
+// FileName is the insecure store's file, in the config directory.
+const FileName = "credentials.json"
+
+// File keeps tokens in plain text in a 0600 JSON file, written atomically.
+// It is used only when the person asks for it (--insecure-storage).
+type File struct {
+	Path string
+	// Warn receives a warning when the file was readable by others (it is
+	// tightened to 0600). May be nil.
+	Warn func(string)
+
+	mu sync.Mutex
+}
+
+// NewFile returns the file store in a config directory.
+func NewFile(dir string) *File { return &File{Path: filepath.Join(dir, FileName)} }
+
+type fileEntry struct {
+	Server string `json:"server"`
+	Team   string `json:"team"`
+	Token  string `json:"token"`
+}
+
+type fileData struct {
+	Credentials []fileEntry `json:"credentials"`
+}
+
+func (s *File) load() (*fileData, error) {
+	var d fileData
+	info, err := os.Stat(s.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &d, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", s.Path, err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(s.Path, 0o600); err != nil {
+			return nil, fmt.Errorf("%s is readable by others and cannot be made private: %v", s.Path, err)
+		}
+		if s.Warn != nil {
+			s.Warn(fmt.Sprintf("%s was readable by others (mode %#o); it is now 0600: revoke its tokens if others could have read them", s.Path, info.Mode().Perm()))
+		}
+	}
+	data, err := os.ReadFile(s.Path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %v", s.Path, err)
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("%s does not parse (%v): remove it and log in again", s.Path, err)
+	}
+	return &d, nil
+}
+
+func (s *File) save(d *fileData) error {
+	if len(d.Credentials) == 0 {
+		if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot remove %s: %v", s.Path, err)
+		}
+		return nil
+	}
+	sort.Slice(d.Credentials, func(i, j int) bool {
+		a, b := d.Credentials[i], d.Credentials[j]
+		if a.Server != b.Server {
+			return a.Server < b.Server
+		}
+		return a.Team < b.Team
+	})
+	data, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	return config.WriteFileAtomic(s.Path, append(data, '\n'))
+}
+
+func (d *fileData) find(server, team string) int {
+	for i, e := range d.Credentials {
+		if e.Server == server && e.Team == team {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get implements Store.
+func (s *File) Get(_ context.Context, server, team string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.load()
+	if err != nil {
+		return "", err
+	}
+	i := d.find(server, team)
+	if i < 0 {
+		return "", ErrNotFound
+	}
+	return d.Credentials[i].Token, nil
+}
+
+// Set implements Store.
+func (s *File) Set(_ context.Context, server, team, token string) error {
+	if err := checkKey(server, team, token); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.load()
+	if err != nil {
+		return err
+	}
+	if i := d.find(server, team); i >= 0 {
+		d.Credentials[i].Token = token
+	} else {
+		d.Credentials = append(d.Credentials, fileEntry{Server: server, Team: team, Token: token})
+	}
+	return s.save(d)
+}
+
+// Delete implements Store. The file goes when its last entry does.
+func (s *File) Delete(_ context.Context, server, team string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.load()
+	if err != nil {
+		return err
+	}
+	i := d.find(server, team)
+	if i < 0 {
+		return ErrNotFound
+	}
+	d.Credentials = append(d.Credentials[:i], d.Credentials[i+1:]...)
+	return s.save(d)
+}
+
+// Name implements Store.
+func (s *File) Name() string { return NameFile }
+
+// Location implements Store.
+func (s *File) Location() string { return s.Path }
