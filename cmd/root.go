@@ -88,6 +88,7 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 
 	root.AddCommand(
 		newVersionCmd(f),
+		newServerCmd(f),
 	)
 	return root, f
 }

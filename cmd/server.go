@@ -1,0 +1,178 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/server"
+)
+
+type serverOptions struct {
+	Addr          string
+	DataDir       string
+	Dev           bool
+	TLSCert       string
+	TLSKey        string
+	LogLevel      string
+	PollInterval  int
+	DeviceCodeTTL time.Duration
+
+	errOut io.Writer
+	ready  func(url string) // tests: called once the server accepts connections
+}
+
+func newServerCmd(f *cmdutil.Factory) *cobra.Command {
+	opts := &serverOptions{}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a self-contained vault: the token API and the sign-in pages",
+		Long: `Run movitera's reference vault: the access-token API, device sign-in (OAuth 2.0
+device authorization) and its browser pages, with its state in an SQLite file in
+the data directory. Plain HTTP is served on loopback addresses only; any other
+address needs --tls-cert and --tls-key.
+
+With --dev it also sets up, once, a dev user (manager of team acme, member of
+team globex) and a ready token, and writes them to <data-dir>/dev-credentials.json.`,
+		Example: `  movitera server --dev
+  movitera server --addr 127.0.0.1:0 --data-dir ./vault
+  movitera server --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.errOut = f.IO.ErrOut
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			return runServer(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8270", "address to listen on (host:port; port 0 picks a free one)")
+	fl.StringVar(&opts.DataDir, "data-dir", "", "directory of the database and keys (default $XDG_DATA_HOME/movitera or ~/.local/share/movitera)")
+	fl.BoolVar(&opts.Dev, "dev", false, "set up a dev user, two teams and a token, and print them")
+	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate file (PEM), to serve HTTPS")
+	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key file (PEM), to serve HTTPS")
+	fl.StringVar(&opts.LogLevel, "log-level", "info", "request log on stderr: debug, info, warn, error or off")
+	fl.IntVar(&opts.PollInterval, "poll-interval", 5, "device flow polling interval, in seconds")
+	fl.DurationVar(&opts.DeviceCodeTTL, "device-code-ttl", server.DefaultDeviceCodeTTL, "lifetime of a device code")
+	_ = fl.MarkHidden("poll-interval")
+	_ = fl.MarkHidden("device-code-ttl")
+	return cmd
+}
+
+func (o *serverOptions) validate() error {
+	host, _, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		return cmdutil.FlagErrorf("invalid --addr %q: use host:port, such as 127.0.0.1:8270", o.Addr)
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both, or neither")
+	}
+	if o.TLSCert == "" && !isLoopback(host) {
+		return cmdutil.FlagErrorf("refusing to serve plain HTTP on %s: use a loopback address (127.0.0.1, ::1, localhost), or give --tls-cert and --tls-key", o.Addr)
+	}
+	if o.PollInterval < 1 || o.PollInterval > 60 {
+		return cmdutil.FlagErrorf("--poll-interval must be 1 to 60 seconds")
+	}
+	if o.DeviceCodeTTL < 10*time.Second || o.DeviceCodeTTL > 24*time.Hour {
+		return cmdutil.FlagErrorf("--device-code-ttl must be between 10s and 24h")
+	}
+	if _, ok := logLevels[o.LogLevel]; !ok {
+		return cmdutil.FlagErrorf("invalid --log-level %q: use debug, info, warn, error or off", o.LogLevel)
+	}
+	return nil
+}
+
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError, "off": slog.LevelError + 100}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// defaultDataDir is $XDG_DATA_HOME/movitera, else ~/.local/share/movitera.
+func defaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "movitera"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no data directory: %w; give --data-dir", err)
+	}
+	return filepath.Join(home, ".local", "share", "movitera"), nil
+}
+
+func runServer(ctx context.Context, o *serverOptions) error {
+	dir := o.DataDir
+	if dir == "" {
+		var err error
+		if dir, err = defaultDataDir(); err != nil {
+			return err
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(o.errOut, &slog.HandlerOptions{Level: logLevels[o.LogLevel]}))
+	srv, err := server.Open(ctx, server.Config{
+		DataDir: dir, Dev: o.Dev, Logger: logger,
+		PollInterval: time.Duration(o.PollInterval) * time.Second, DeviceCodeTTL: o.DeviceCodeTTL,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", o.Addr, err)
+	}
+	scheme := "http"
+	if o.TLSCert != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	if o.Dev {
+		creds, err := srv.SetupDev(url)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		printDev(o.errOut, srv.DevCredentialsPath(), creds)
+	}
+	fmt.Fprintf(o.errOut, "movitera server: data in %s\n", dir)
+	fmt.Fprintf(o.errOut, "movitera server listening on %s\n", url)
+	if o.ready != nil {
+		o.ready(url)
+	}
+	err = srv.Serve(ctx, ln, o.TLSCert, o.TLSKey)
+	if err == nil || errors.Is(err, context.Canceled) {
+		fmt.Fprintln(o.errOut, "movitera server stopped")
+		return srv.Close()
+	}
+	return err
+}
+
+func printDev(w io.Writer, path string, c *server.DevCredentials) {
+	var teams []string
+	for _, t := range c.Teams {
+		teams = append(teams, t.Slug+" ("+string(t.Role)+")")
+	}
+	fmt.Fprintf(w, `Development vault (credentials also in %s):
+  email        %s
+  password     %s
+  TOTP secret  %s   (add it to an authenticator app)
+  teams        %s
+  token        %s   (team acme)
+Next: MOVITERA_SERVER=%s movitera login
+`, path, c.Email, c.Password, c.TOTPSecret, strings.Join(teams, ", "), c.Token, c.ServerURL)
+}

@@ -1,0 +1,126 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/movitera/movitera/internal/movitera"
+	"github.com/movitera/movitera/internal/store"
+)
+
+// caller is who a REST request comes from: the bearer token, its user and
+// the user's current role in the token's team.
+type caller struct {
+	token *store.TokenRow
+	user  *store.User
+	role  movitera.Role
+}
+
+type callerKey struct{}
+
+func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(*caller) }
+
+// authenticate checks the bearer token on every request: its format and
+// checksum first (no database look-up for noise), then by the hash of the
+// secret, then revocation, expiry and team membership. Nothing is cached.
+func (s *Server) authenticate(next func(http.ResponseWriter, *http.Request) *problem) http.HandlerFunc {
+	return s.api(func(w http.ResponseWriter, r *http.Request) *problem {
+		c, p := s.authorize(r)
+		if p != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="movitera"`)
+			return p
+		}
+		return next(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
+}
+
+func (s *Server) authorize(r *http.Request) (*caller, *problem) {
+	h := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(h, " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, newProblem("unauthenticated", "This request has no access token. Sign in with \"movitera login\" or set MOVITERA_TOKEN.")
+	}
+	secret = strings.TrimSpace(secret)
+	if _, err := movitera.ParseSecret(secret); err != nil {
+		return nil, newProblem("unauthenticated", "The access token is not a valid Movitera token (its checksum does not match). Check that it was copied whole, or sign in again.")
+	}
+	ctx := r.Context()
+	tok, err := s.db.TokenByHash(ctx, movitera.HashSecret(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, newProblem("unauthenticated", "The server does not know this access token. Sign in again with \"movitera login\" or use another token.")
+	}
+	if err != nil {
+		return nil, s.internal(r, err)
+	}
+	now := s.now()
+	switch tok.StateAt(now) {
+	case movitera.StateRevoked:
+		return nil, newProblem("token_revoked", "This access token was revoked. Sign in again with \"movitera login\" or create a new token.")
+	case movitera.StateExpired:
+		return nil, newProblem("token_expired", "This access token has expired. Sign in again with \"movitera login\" or create a new token.")
+	}
+	user, err := s.db.UserByID(ctx, tok.UserID)
+	if err != nil {
+		return nil, s.internal(r, err)
+	}
+	role, err := s.db.Role(ctx, tok.UserID, tok.TeamID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, newProblem("team_forbidden", "The owner of this access token is no longer a member of team \""+tok.Team+"\". Ask a vault manager of the team to add you back.")
+	}
+	if err != nil {
+		return nil, s.internal(r, err)
+	}
+	s.usage.record(tok.ID, now)
+	return &caller{token: tok, user: user, role: role}, nil
+}
+
+// teamOf resolves the {team} of the path and checks that the calling token
+// belongs to it.
+func (s *Server) teamOf(r *http.Request) (*store.TeamRow, *problem) {
+	c := callerOf(r)
+	slug := r.PathValue("team")
+	team, err := s.db.TeamBySlug(r.Context(), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, newProblem("team_not_found", "There is no team \""+printable(slug)+"\". Run \"movitera teams list\" to see your teams.")
+	}
+	if err != nil {
+		return nil, s.internal(r, err)
+	}
+	if team.ID != c.token.TeamID {
+		return nil, newProblem("team_forbidden", "This access token belongs to team \""+c.token.Team+"\" and cannot act on team \""+team.Slug+"\". Switch team (\"movitera teams switch "+team.Slug+"\") or use a token of that team.")
+	}
+	return team, nil
+}
+
+// apiToken is a stored token as the API shows it: pending last use applied,
+// times in UTC to the second.
+func (s *Server) apiToken(t *store.TokenRow) movitera.Token {
+	out := t.Token
+	s.usage.overlay(&out)
+	sec := func(p *time.Time) *time.Time {
+		if p == nil {
+			return nil
+		}
+		v := p.UTC().Truncate(time.Second)
+		return &v
+	}
+	out.CreatedAt = out.CreatedAt.UTC().Truncate(time.Second)
+	out.LastUsedAt, out.ExpiresAt, out.RevokedAt = sec(out.LastUsedAt), sec(out.ExpiresAt), sec(out.RevokedAt)
+	return out
+}
+
+// printable neutralises control characters in text echoed back to people.
+func printable(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return '?'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+)
+
+// maxBody is the largest request body accepted (64 KiB).
+const maxBody = 64 << 10
+
+var errTooLarge = errors.New("body too large")
+
+// api adapts a handler that returns a problem.
+func (s *Server) api(h func(http.ResponseWriter, *http.Request) *problem) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if p := h(w, r); p != nil {
+			writeProblem(w, p)
+		}
+	}
+}
+
+func (s *Server) internal(r *http.Request, err error) *problem {
+	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	return errInternal
+}
+
+// decodeJSON reads a request body of at most 64 KiB holding exactly one JSON
+// object with only known fields.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *problem {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return newProblem("body_too_large", "The request body is over 64 KiB. Send a smaller request.")
+	}
+	if err != nil {
+		return newProblem("invalid_request", "The request body could not be read. Send it again.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return newProblem("invalid_request", "The request body is not valid JSON for this endpoint ("+printable(err.Error())+"). Check the fields against docs/api.md.")
+	}
+	if dec.More() {
+		return newProblem("invalid_request", "The request body holds more than one JSON value. Send a single object.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return newProblem("invalid_request", "The request body has trailing data after the JSON object. Send a single object.")
+	}
+	return nil
+}
+
+// parseForm reads a form body of at most 64 KiB.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	err := r.ParseForm()
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooLarge
+	}
+	return err
+}
+
+// secure sets the security headers on every answer.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: method, path (never the query,
+// which may hold a user code), status and duration. No header, cookie or
+// body is logged.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+// notFound answers requests no route matched: 405 with Allow when the path
+// exists for another method, 404 otherwise; problem+json under /api/ and
+// /oauth/, a page elsewhere.
+func (s *Server) notFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		isAPI := hasPrefix(r.URL.Path, "/api/") || hasPrefix(r.URL.Path, "/oauth/")
+		if len(allow) > 0 {
+			for _, m := range allow {
+				w.Header().Add("Allow", m)
+			}
+			if isAPI {
+				writeProblem(w, newProblem("method_not_allowed", "This endpoint does not accept "+r.Method+". See docs/api.md for its methods."))
+				return
+			}
+			s.pages.message(w, http.StatusMethodNotAllowed, "Method not allowed", "This page does not accept that kind of request.")
+			return
+		}
+		if isAPI {
+			writeProblem(w, newProblem("not_found", "There is no endpoint "+printable(r.URL.Path)+". See docs/api.md for the API."))
+			return
+		}
+		s.pages.message(w, http.StatusNotFound, "Page not found", "There is no such page. To sign in a device, open /device.")
+	})
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
