@@ -98,7 +98,9 @@ func newFlow(v *fakeVault) (*Flow, *iostreams.IOStreams, *strings.Builder) {
 	return f, ios, &opened
 }
 
-func stderrOf(ios *iostreams.IOStreams) string { return ios.ErrOut.(interface{ String() string }).String() }
+func stderrOf(ios *iostreams.IOStreams) string {
+	return ios.ErrOut.(interface{ String() string }).String()
+}
 
 func TestApproved(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
