@@ -1,0 +1,237 @@
+package cmd_test
+
+import (
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// totpSteps hands out TOTP codes of the dev user that the server has not
+// seen yet: it accepts each code once, with one step of skew either side.
+type totpSteps struct {
+	mu     sync.Mutex
+	secret string
+	used   map[int64]bool
+	last   string
+}
+
+func (s *totpSteps) next(now time.Time) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for deadline := now.Add(45 * time.Second); now.Before(deadline); now = time.Now() {
+		cur := now.Unix() / 30
+		for _, step := range []int64{cur - 1, cur, cur + 1} {
+			if s.used[step] {
+				continue
+			}
+			code, err := totp.GenerateCodeCustom(s.secret, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+			if err != nil {
+				return "", err
+			}
+			s.used[step] = true
+			s.last = code
+			return code, nil
+		}
+		time.Sleep(time.Second)
+	}
+	return "", fmt.Errorf("no unused TOTP step")
+}
+
+// cmdTOTP sets an environment variable to a TOTP code of the dev user:
+// "totp VAR" a fresh one, "totp -again VAR" the last one given (a replay),
+// "totp -wrong VAR" a code that is not valid now.
+func cmdTOTP(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("totp", flag.ContinueOnError)
+	again := fs.Bool("again", false, "repeat the last code")
+	wrong := fs.Bool("wrong", false, "a wrong code")
+	if neg || fs.Parse(args) != nil || fs.NArg() != 1 {
+		ts.Fatalf("usage: totp [-again|-wrong] VAR")
+	}
+	s := scriptServerOf(ts).totp
+	var code string
+	switch {
+	case *again:
+		code = s.last
+	case *wrong:
+		c, err := totp.GenerateCode(s.secret, time.Now().Add(-10*time.Minute))
+		ts.Check(err)
+		code = c
+	default:
+		c, err := s.next(time.Now())
+		ts.Check(err)
+		code = c
+	}
+	ts.Setenv(fs.Arg(0), code)
+}
+
+// cmdApprove plays the person at the browser: it finds the pending device
+// login (the URL the fake browser received, or -url), walks the server's
+// real pages over HTTP — sign in, compare the code, pick the team — and
+// approves, or denies with -deny.
+func cmdApprove(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("approve", flag.ContinueOnError)
+	deny := fs.Bool("deny", false, "deny instead of approving")
+	team := fs.String("team", "", "team to pick (default: the page's choice)")
+	rawURL := fs.String("url", "", "verification URL (default: $WORK/browser-url)")
+	wait := fs.Duration("wait", 20*time.Second, "how long to wait for the URL")
+	if fs.Parse(args) != nil || fs.NArg() != 0 {
+		ts.Fatalf("usage: approve [-deny] [-team SLUG] [-url URL]")
+	}
+	err := approve(ts, *rawURL, *team, *deny, *wait)
+	if neg {
+		if err == nil {
+			ts.Fatalf("approve succeeded unexpectedly")
+		}
+		ts.Logf("approve failed as expected: %v", err)
+		return
+	}
+	ts.Check(err)
+}
+
+func approve(ts *testscript.TestScript, rawURL, team string, deny bool, wait time.Duration) error {
+	ss := scriptServerOf(ts)
+	if rawURL == "" {
+		file := filepath.Join(ts.Getenv("WORK"), "browser-url")
+		for deadline := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
+			if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+				lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+				rawURL = lines[len(lines)-1]
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("no browser was opened within %s (nothing in %s)", wait, file)
+			}
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	page, err := get(hc, rawURL)
+	if err != nil {
+		return err
+	}
+	if f := findForm(page, "/device/login"); f != nil {
+		code, err := ss.totp.next(time.Now())
+		if err != nil {
+			return err
+		}
+		f.values.Set("email", ss.dev.Email)
+		f.values.Set("password", ss.dev.Password)
+		f.values.Set("otp", code)
+		if page, err = post(hc, ss.url, f); err != nil {
+			return fmt.Errorf("sign in: %w", err)
+		}
+	}
+	f := findForm(page, "/device/approve")
+	if f == nil {
+		return fmt.Errorf("no approval form on the page:\n%s", page)
+	}
+	if team != "" {
+		f.values.Set("team", team)
+	}
+	f.values.Set("action", map[bool]string{true: "deny", false: "approve"}[deny])
+	page, err = post(hc, ss.url, f)
+	if err != nil {
+		return fmt.Errorf("approve: %w", err)
+	}
+	ts.Logf("approval page: %s", textOf(page))
+	return nil
+}
+
+func get(hc *http.Client, u string) (string, error) {
+	resp, err := hc.Get(u)
+	if err != nil {
+		return "", err
+	}
+	return readPage(resp)
+}
+
+func post(hc *http.Client, base string, f *form) (string, error) {
+	resp, err := hc.PostForm(base+f.action, f.values)
+	if err != nil {
+		return "", err
+	}
+	return readPage(resp)
+}
+
+func readPage(resp *http.Response) (string, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return string(b), fmt.Errorf("%s %s: %s: %s", resp.Request.Method, resp.Request.URL.Path, resp.Status, textOf(string(b)))
+	}
+	return string(b), nil
+}
+
+// form is an HTML form as a browser would submit it: hidden and prefilled
+// inputs, and the first option of each select.
+type form struct {
+	action string
+	values url.Values
+}
+
+var (
+	formRe   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputRe  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
+	selectRe = regexp.MustCompile(`(?is)<select\b([^>]*)>(.*?)</select>`)
+	optionRe = regexp.MustCompile(`(?is)<option\b([^>]*)>`)
+	attrRe   = regexp.MustCompile(`(?is)([a-z_-]+)\s*=\s*"([^"]*)"`)
+	tagRe    = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+func attrs(s string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRe.FindAllStringSubmatch(s, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
+	}
+	if regexp.MustCompile(`(?i)\bselected\b`).MatchString(s) {
+		m["selected"] = "selected"
+	}
+	return m
+}
+
+func findForm(page, action string) *form {
+	for _, m := range formRe.FindAllStringSubmatch(page, -1) {
+		if attrs(m[1])["action"] != action {
+			continue
+		}
+		f := &form{action: action, values: url.Values{}}
+		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
+			a := attrs(in[1])
+			if a["name"] != "" && a["type"] != "submit" {
+				f.values.Set(a["name"], a["value"])
+			}
+		}
+		for _, sel := range selectRe.FindAllStringSubmatch(m[2], -1) {
+			name := attrs(sel[1])["name"]
+			for i, opt := range optionRe.FindAllStringSubmatch(sel[2], -1) {
+				a := attrs(opt[1])
+				if i == 0 || a["selected"] != "" {
+					f.values.Set(name, a["value"])
+				}
+			}
+		}
+		return f
+	}
+	return nil
+}
+
+func textOf(page string) string {
+	return strings.Join(strings.Fields(html.UnescapeString(tagRe.ReplaceAllString(page, " "))), " ")
+}
