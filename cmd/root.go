@@ -89,7 +89,10 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 	root.AddCommand(
 		newVersionCmd(f),
 		newServerCmd(f),
+		newTokensCmd(f),
+		newTeamsCmd(f),
 	)
+	registerTeamFlagCompletion(root, f)
 	return root, f
 }
 

@@ -77,11 +77,15 @@ func IsClean(s string) bool {
 	return true
 }
 
-// HasControl reports whether s holds a control character (C0, DEL or C1):
-// what the server refuses in a token name.
+// HasControl reports whether s holds a control character (C0, DEL, C1), a
+// bidirectional control or a line or paragraph separator: what the vault
+// refuses in a token name.
 func HasControl(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return true
+		case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x2028 && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
 			return true
 		}
 	}

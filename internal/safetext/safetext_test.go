@@ -35,7 +35,7 @@ func TestClean(t *testing.T) {
 }
 
 func TestHasControl(t *testing.T) {
-	for s, want := range map[string]bool{"ok · cli": false, "a\x1bb": true, "a\u0085": true, "東京": false, "a\tb": true} {
+	for s, want := range map[string]bool{"ok · cli": false, "a\x1bb": true, "a\u0085": true, "東京": false, "a\tb": true, "bidi\u202e": true, "sep\u2028": true, "zw\u200b": false} {
 		if got := HasControl(s); got != want {
 			t.Errorf("HasControl(%q) = %v", s, got)
 		}

@@ -155,3 +155,24 @@ func (t *trimWriter) Flush() error {
 	}
 	return t.w.Flush()
 }
+
+// WriteGrid writes any rows as the same borderless, aligned table, with a
+// header, without colour. Cells must already be clean.
+func WriteGrid(w io.Writer, header []string, rows [][]string) error {
+	bw := &trimWriter{w: bufio.NewWriter(w)}
+	t := NewTable(bw)
+	h := make([]any, len(header))
+	for i, c := range header {
+		h[i] = c
+	}
+	t.Header(h...)
+	for _, r := range rows {
+		if err := t.Append(r); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
