@@ -70,4 +70,4 @@ release-snapshot: ## Build every release archive and package into dist/ (no publ
 	$(TOOL) goreleaser release --snapshot --clean
 
 clean: ## Remove build outputs
-	rm -rf bin dist completions manpages
+	rm -rf bin dist
