@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -263,4 +264,11 @@ func (f *fixture) addPerson(email string, teams ...string) person {
 	}
 	p.user, _ = f.srv.db.UserByEmail(ctx, email)
 	return p
+}
+
+func TestMain(m *testing.M) {
+	// Password hashing at full cost makes every fixture slow under -race;
+	// the stored format carries the count, so checks work the same.
+	passwordIterations = 1000
+	os.Exit(m.Run())
 }

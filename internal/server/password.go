@@ -14,7 +14,7 @@ import (
 
 // Passwords are kept as PBKDF2-SHA256 (standard library) with a random salt:
 // "pbkdf2-sha256$<iterations>$<salt>$<hash>", base64 without padding.
-const passwordIterations = 100_000
+var passwordIterations = 100_000
 
 func hashPassword(password string) (string, error) {
 	salt := make([]byte, 16)
