@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
 	"github.com/movitera/movitera/internal/config"
+	"github.com/movitera/movitera/internal/credentials"
+	"github.com/movitera/movitera/internal/devicelogin"
 	"github.com/movitera/movitera/internal/iostreams"
 )
 
@@ -51,6 +54,16 @@ func newFactory(ios *iostreams.IOStreams, root *cobra.Command) *cmdutil.Factory 
 		}
 		return client.New(client.Options{Server: cfg.Server, HTTPClient: hc, UserAgent: "movitera/" + version})
 	})
+	f.Credentials = cmdutil.Memo(func() (*credentials.Stores, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		file := credentials.NewFile(cfg.Dir)
+		file.Warn = func(w string) { fmt.Fprintln(ios.ErrOut, "warning: "+w) }
+		return &credentials.Stores{Keyring: credentials.NewKeyring(cfg.KeyringTimeout), File: file}, nil
+	})
+	f.Browser = devicelogin.Browser{}.Open
 	f.AuthClient = func(ctx context.Context) (*client.Client, *cmdutil.Credential, error) {
 		c, err := f.Client()
 		if err != nil {

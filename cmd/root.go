@@ -91,6 +91,9 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 		newServerCmd(f),
 		newTokensCmd(f),
 		newTeamsCmd(f),
+		newLoginCmd(f, nil),
+		newLogoutCmd(f, nil),
+		newStatusCmd(f, nil),
 	)
 	registerTeamFlagCompletion(root, f)
 	return root, f

@@ -9,6 +9,7 @@ import (
 
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/config"
+	"github.com/movitera/movitera/internal/credentials"
 	"github.com/movitera/movitera/internal/iostreams"
 )
 
@@ -37,6 +38,10 @@ type Factory struct {
 	AuthClient func(ctx context.Context) (*client.Client, *Credential, error)
 	// Browser opens a URL in the person's browser.
 	Browser func(url string) error
+	// Credentials returns the stores a login may keep its token in: the
+	// system keyring, and the 0600 file of --insecure-storage. Building
+	// them touches neither.
+	Credentials func() (*credentials.Stores, error)
 }
 
 // Credential is the token a command runs with and where it lives.

@@ -188,6 +188,21 @@ func (c *Config) SetTeam(slug string) error {
 	return c.save()
 }
 
+// SetLogin records, in one atomic write, the server logged in to and the
+// team that became current. Other settings in the file are kept.
+func (c *Config) SetLogin(server, team string) error {
+	server, err := NormalizeServer(server)
+	if err != nil {
+		return err
+	}
+	c.file.Server, c.file.Team = server, team
+	if err := c.save(); err != nil {
+		return err
+	}
+	c.Server, c.Team = server, team
+	return nil
+}
+
 // save writes the file atomically (temp file, fsync, rename), 0600 in a
 // 0700 directory, so that a crash never leaves it half-written.
 func (c *Config) save() error {

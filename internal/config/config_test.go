@@ -119,3 +119,31 @@ func TestSetTeamWritesAtomically(t *testing.T) {
 		t.Fatalf("team not persisted: %q", c2.Team)
 	}
 }
+
+func TestSetLogin(t *testing.T) {
+	dir := isolate(t)
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("team: old\nkeyring_timeout: 2s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(Options{Flags: flags()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetLogin("https://vault.example.com/", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Server != "https://vault.example.com" || c.Team != "acme" {
+		t.Fatalf("in memory: %+v", c)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if string(data) != "server: https://vault.example.com\nteam: acme\nkeyring_timeout: 2s\n" {
+		t.Fatalf("file:\n%s", data)
+	}
+	info, _ := os.Stat(filepath.Join(dir, "config.yaml"))
+	if info.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %#o", info.Mode().Perm())
+	}
+	if err := c.SetLogin("ftp://x", "acme"); err == nil {
+		t.Fatal("SetLogin accepted ftp://x")
+	}
+}
