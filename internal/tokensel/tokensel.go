@@ -13,8 +13,10 @@ import (
 	"github.com/movitera/movitera/internal/safetext"
 )
 
-// minIDPrefix is the shortest id start accepted, "tok_" excluded.
-const minIDPrefix = 4
+// minBareIDPrefix is the shortest id start accepted without "tok_": a
+// shorter one would look like a word. With "tok_" one character is enough;
+// an ambiguous start is refused anyway.
+const minBareIDPrefix = 4
 
 // Problem is one argument that did not resolve to exactly one token.
 type Problem struct {
@@ -96,9 +98,9 @@ func matches(tokens []movitera.Token, a string) []movitera.Token {
 	}
 	idStart := ""
 	switch {
-	case strings.HasPrefix(a, "tok_") && len(a) >= len("tok_")+minIDPrefix:
+	case strings.HasPrefix(a, "tok_") && len(a) > len("tok_"):
 		idStart = a
-	case !strings.HasPrefix(a, "tok_") && len(a) >= minIDPrefix && isLowerHex(a):
+	case !strings.HasPrefix(a, "tok_") && len(a) >= minBareIDPrefix && isLowerHex(a):
 		idStart = "tok_" + a
 	}
 	var m []movitera.Token

@@ -40,6 +40,8 @@ func TestResolve(t *testing.T) {
 	bad := map[string]string{
 		"ci · sdk": `"ci · sdk" matches 2 tokens in team acme; name the one you mean by its id:`,
 		"tok_3f9a": `"tok_3f9a" matches 2 tokens`,
+		"tok_3":    `"tok_3" matches 2 tokens`,
+		"3f9":      `no token in team acme matches "3f9"`,
 		"3f9a":     `"3f9a" matches 2 tokens`,
 		"nope":     `no token in team acme matches "nope"`,
 		"tok_":     `no token in team acme matches "tok_"`,
