@@ -149,7 +149,7 @@ func TestDeviceFlow(t *testing.T) {
 	f.clock.Advance(5 * time.Second)
 	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "invalid_grant")
 	// The code cannot be approved again.
-	b.get("/device?user_code=" + d.UserCode).want(t, 400, "already used")
+	b.get("/device?user_code="+d.UserCode).want(t, 400, "already used")
 }
 
 func TestDeviceFlowTypesAndNames(t *testing.T) {
@@ -272,7 +272,7 @@ func TestUserCodeBruteForce(t *testing.T) {
 		b.post("/device/code", url.Values{"user_code": {"BBBB-BBBB"}}).want(t, 400, "No sign-in is waiting")
 	}
 	b.post("/device/code", url.Values{"user_code": {d.UserCode}}).want(t, 429, "Too many attempts")
-	b.get("/device?user_code=" + d.UserCode).want(t, 429)
+	b.get("/device?user_code="+d.UserCode).want(t, 429)
 	f.clock.Advance(time.Minute)
 	b.post("/device/code", url.Values{"user_code": {d.UserCode}}).want(t, 200, "Approve this sign-in?")
 }
