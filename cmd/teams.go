@@ -187,7 +187,7 @@ func runTeamsSwitch(ctx context.Context, opts *TeamsSwitchOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "You are not signed in to %s yet: run 'movitera login --team %s'.\n", slug, slug)
 	case err != nil:
 		return err
-	case cred.Source == "environment" && cred.Team != slug && u.Token.Team != slug:
+	case cred.Source == "environment" && u.Token.Team != slug:
 		fmt.Fprintf(f.IO.ErrOut, "MOVITERA_TOKEN belongs to team %s, not %s: set it to a %s token, or unset it and run 'movitera login --team %s'.\n", u.Token.Team, slug, slug, slug)
 	}
 	return nil
