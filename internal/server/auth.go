@@ -25,7 +25,8 @@ func callerOf(r *http.Request) *caller { return r.Context().Value(callerKey{}).(
 
 // authenticate checks the bearer token on every request: its format and
 // checksum first (no database look-up for noise), then by the hash of the
-// secret, then revocation, expiry and team membership. Nothing is cached.
+// secret, then revocation, expiry and team membership. What the check reads
+// is cached until the next write the server commits (see authCache).
 func (s *Server) authenticate(next func(http.ResponseWriter, *http.Request) *problem) http.HandlerFunc {
 	return s.api(func(w http.ResponseWriter, r *http.Request) *problem {
 		c, p := s.authorize(r)
@@ -48,7 +49,17 @@ func (s *Server) authorize(r *http.Request) (*caller, *problem) {
 		return nil, newProblem("unauthenticated", "The access token is not a valid Movitera token (its checksum does not match). Check that it was copied whole, or sign in again.")
 	}
 	ctx := r.Context()
-	tok, err := s.db.TokenByHash(ctx, movitera.HashSecret(secret))
+	hash := movitera.HashSecret(secret)
+	gen := s.db.Generation() // before any read: see authCache
+	if c := s.auth.caller(gen, hash); c != nil {
+		now := s.now()
+		if c.token.StateAt(now) == movitera.StateExpired {
+			return nil, newProblem("token_expired", "This access token has expired. Sign in again with \"movitera login\" or create a new token.")
+		}
+		s.usage.record(c.token.ID, now)
+		return c, nil
+	}
+	tok, err := s.db.TokenByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, newProblem("unauthenticated", "The server does not know this access token. Sign in again with \"movitera login\" or use another token.")
 	}
@@ -74,7 +85,9 @@ func (s *Server) authorize(r *http.Request) (*caller, *problem) {
 		return nil, s.internal(r, err)
 	}
 	s.usage.record(tok.ID, now)
-	return &caller{token: tok, user: user, role: role}, nil
+	c := &caller{token: tok, user: user, role: role}
+	s.auth.putCaller(gen, hash, c)
+	return c, nil
 }
 
 // teamOf resolves the {team} of the path and checks that the calling token

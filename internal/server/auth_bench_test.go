@@ -13,10 +13,10 @@ import (
 	"github.com/movitera/movitera/internal/store"
 )
 
-// seedTokens stores n more tokens of the dev user in team acme, straight
+// benchSeed stores n more tokens of the dev user in team acme, straight
 // through the store in one transaction (hashes of fresh secrets, as a create
 // would store them).
-func seedTokens(b *testing.B, f *fixture, n int) {
+func benchSeed(b *testing.B, f *fixture, n int) {
 	b.Helper()
 	ctx := context.Background()
 	team, err := f.srv.db.TeamBySlug(ctx, "acme")
@@ -57,7 +57,7 @@ func BenchmarkTokenByHash(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprintf("stored=%d", n), func(b *testing.B) {
 			f := newFixture(b)
-			seedTokens(b, f, n-1)
+			benchSeed(b, f, n-1)
 			hash := movitera.HashSecret(f.dev.Token)
 			ctx := context.Background()
 			b.ResetTimer()
@@ -78,7 +78,7 @@ func BenchmarkGetUser(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprintf("stored=%d", n), func(b *testing.B) {
 			f := newFixture(b)
-			seedTokens(b, f, n-1)
+			benchSeed(b, f, n-1)
 			h := f.srv.Handler()
 			req := httptest.NewRequest("GET", "/api/v1/user", nil)
 			req.Header.Set("Authorization", "Bearer "+f.dev.Token)
@@ -103,7 +103,7 @@ func BenchmarkGetUser(b *testing.B) {
 // objects and JSON encoding of one page.
 func BenchmarkListTokensPage(b *testing.B) {
 	f := newFixture(b)
-	seedTokens(b, f, 999)
+	benchSeed(b, f, 999)
 	h := f.srv.Handler()
 	req := httptest.NewRequest("GET", "/api/v1/teams/acme/tokens?include_revoked=true&limit=500", nil)
 	req.Header.Set("Authorization", "Bearer "+f.dev.Token)

@@ -53,6 +53,7 @@ type Server struct {
 	log     *slog.Logger
 	limits  *limiters
 	usage   *usage
+	auth    *authCache
 	pages   *pages
 	handler http.Handler
 
@@ -101,6 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		limits: newLimiters(), stop: make(chan struct{}),
 	}
 	s.usage = newUsage()
+	s.auth = newAuthCache()
 	s.pages = newPages()
 	s.handler = s.routes()
 	s.done.Add(1)

@@ -21,9 +21,14 @@ type userResponse struct {
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) *problem {
 	c := callerOf(r)
-	teams, err := s.db.TeamsOf(r.Context(), c.user.ID)
-	if err != nil {
-		return s.internal(r, err)
+	gen := s.db.Generation()
+	teams, ok := s.auth.teamsOf(gen, c.user.ID)
+	if !ok {
+		var err error
+		if teams, err = s.db.TeamsOf(r.Context(), c.user.ID); err != nil {
+			return s.internal(r, err)
+		}
+		s.auth.putTeams(gen, c.user.ID, teams)
 	}
 	writeJSON(w, http.StatusOK, userResponse{User: c.user.User, Teams: teams, Token: s.apiToken(c.token)})
 	return nil

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -36,8 +37,9 @@ var ErrConflict = errors.New("already exists")
 // Store is the database. It is safe for concurrent use.
 type Store struct {
 	queries
-	w *sql.DB // one connection: every write and every transaction
-	r *sql.DB // read-only pool
+	w   *sql.DB // one connection: every write and every transaction
+	r   *sql.DB // read-only pool
+	gen *atomic.Uint64
 }
 
 // Tx is a write transaction. Its methods are the Store's.
@@ -94,7 +96,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
-	return &Store{queries: queries{w: w, r: r}, w: w, r: r}, nil
+	gen := new(atomic.Uint64)
+	return &Store{queries: queries{w: counted{w, gen}, r: r}, w: w, r: r, gen: gen}, nil
+}
+
+// Generation changes after every write this Store commits (it never goes
+// back). A value read before a look-up and unchanged afterwards proves the
+// looked-up rows are still current: callers cache on it. Writes made by
+// another process on the same file are not seen.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
+
+// counted is the writer outside transactions: each statement commits on its
+// own, and the generation moves once it has. (A statement whose rows are read
+// after the call, such as INSERT … RETURNING, commits only when they are
+// read: the store runs those inside InTx alone, whose commit moves it.)
+type counted struct {
+	querier
+	gen *atomic.Uint64
+}
+
+func (c counted) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer c.gen.Add(1)
+	return c.querier.ExecContext(ctx, query, args...)
 }
 
 // Close closes the database.
@@ -113,6 +136,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
 		tx.Rollback()
 		return err
 	}
+	defer s.gen.Add(1) // after the commit: see Generation
 	return tx.Commit()
 }
 

@@ -69,10 +69,17 @@ func (q queries) user(ctx context.Context, where string, arg any) (*User, error)
 
 // UpsertTeam creates the team or renames it, and returns its id.
 func (q queries) UpsertTeam(ctx context.Context, slug, name string) (int64, error) {
-	var id int64
-	err := q.w.QueryRowContext(ctx, `INSERT INTO teams (slug, name) VALUES (?, ?)
-		ON CONFLICT (slug) DO UPDATE SET name = excluded.name RETURNING id`, slug, name).Scan(&id)
-	return id, err
+	// No RETURNING: outside a transaction the insert must have committed
+	// when ExecContext returns (see Store.Generation).
+	if _, err := q.w.ExecContext(ctx, `INSERT INTO teams (slug, name) VALUES (?, ?)
+		ON CONFLICT (slug) DO UPDATE SET name = excluded.name`, slug, name); err != nil {
+		return 0, err
+	}
+	t, err := q.TeamBySlug(ctx, slug)
+	if err != nil {
+		return 0, err
+	}
+	return t.ID, nil
 }
 
 // TeamBySlug finds a team.
