@@ -9,7 +9,8 @@
 #   DEMO_STORAGE   keyring | file: where login keeps the token. Default: the
 #                  keyring where a desktop session offers one, else a 0600
 #                  file in the temporary directory (--insecure-storage).
-#   DEMO_BROWSER   1 | 0: open the browser. Default: 1 when there is a display.
+#   DEMO_BROWSER   0: never open a browser (login --no-browser); by default
+#                  login opens one where there is a display.
 set -euo pipefail
 
 BIN=${BIN:-bin/movitera}
@@ -88,17 +89,12 @@ if [[ $storage == file ]]; then
   echo "No desktop keyring here: the token goes to a 0600 file in $tmp/config (--insecure-storage)." >&2
   login_flags+=(--insecure-storage)
 fi
-browser=${DEMO_BROWSER:-}
-if [[ -z $browser ]]; then
-  browser=1
-  if [[ $(uname -s) == Linux && -z ${DISPLAY:-}${WAYLAND_DISPLAY:-}${BROWSER:-} ]]; then
-    browser=0
-  fi
-fi
-if [[ $browser == 0 ]]; then
-  echo "No display here: open the URL below in a browser that can reach $url." >&2
+# login itself opens no browser over SSH or without a display (unless BROWSER
+# is set); it always prints the code and the URL first.
+if [[ ${DEMO_BROWSER:-} == 0 ]]; then
   login_flags+=(--no-browser)
 fi
+echo "If no browser opens, open the URL printed below in one that can reach $url." >&2
 
 say "movitera login ${login_flags[*]}"
 "$BIN" login "${login_flags[@]}"
