@@ -1,0 +1,127 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/iostreams"
+	"github.com/movitera/movitera/internal/server"
+)
+
+func TestServerFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--addr", "0.0.0.0:8270"},
+		{"--addr", ":8270"},
+		{"--addr", "192.168.1.10:8270"},
+		{"--addr", "nonsense"},
+		{"--tls-cert", "c.pem"},
+		{"--addr", "0.0.0.0:8443", "--tls-key", "k.pem"},
+		{"--poll-interval", "0"},
+		{"--device-code-ttl", "1s"},
+		{"--log-level", "loud"},
+		{"extra"},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := newServerCmd(&cmdutil.Factory{IO: ios})
+		cmd.SetArgs(append(args, "--data-dir", t.TempDir()))
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		err := cmd.ExecuteContext(context.Background())
+		var fe *cmdutil.FlagError
+		if !errors.As(err, &fe) && !strings.Contains(strings.Join(args, " "), "extra") {
+			t.Errorf("%v: got %v; want a usage error", args, err)
+		}
+		if err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	for _, host := range []string{"127.0.0.1", "::1", "localhost", "127.0.0.2"} {
+		if !isLoopback(host) {
+			t.Errorf("%s is loopback", host)
+		}
+	}
+}
+
+func TestServerDevRunsAndStops(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var errOut bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var url string
+	var status int
+	start := time.Now()
+	var startup time.Duration
+	opts := &serverOptions{
+		Addr: "127.0.0.1:0", DataDir: dir, Dev: true, LogLevel: "info", PollInterval: 5, DeviceCodeTTL: 15 * time.Minute,
+		errOut: &errOut,
+		ready: func(u string) {
+			startup = time.Since(start)
+			url = u
+			go func() {
+				defer cancel()
+				b, err := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
+				if err != nil {
+					return
+				}
+				var c server.DevCredentials
+				json.Unmarshal(b, &c)
+				req, _ := http.NewRequest("GET", u+"/api/v1/user?secret=hidden", nil)
+				req.Header.Set("Authorization", "Bearer "+c.Token)
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					status = resp.StatusCode
+					resp.Body.Close()
+				}
+			}()
+		},
+	}
+	if err := runServer(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	out := errOut.String()
+	if !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*$`).MatchString(url) {
+		t.Fatalf("url %q", url)
+	}
+	if status != 200 {
+		t.Fatalf("dev token answered %d\n%s", status, out)
+	}
+	if startup > time.Second {
+		t.Errorf("start-up took %v", startup)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "dev-credentials.json"))
+	var c server.DevCredentials
+	json.Unmarshal(b, &c)
+	for _, want := range []string{"movitera server listening on " + url + "\n", "MOVITERA_SERVER=" + url + " movitera login",
+		c.Password, c.TOTPSecret, c.Token, "path=/api/v1/user status=200", "movitera server stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "hidden") {
+		t.Errorf("query string logged:\n%s", out)
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("data dir mode: %v %v", st.Mode(), err)
+	}
+}
+
+func TestDefaultDataDir(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/x/data")
+	if d, _ := defaultDataDir(); d != "/x/data/movitera" {
+		t.Errorf("with XDG_DATA_HOME: %s", d)
+	}
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("HOME", "/home/p")
+	if d, _ := defaultDataDir(); d != "/home/p/.local/share/movitera" {
+		t.Errorf("without XDG_DATA_HOME: %s", d)
+	}
+}
