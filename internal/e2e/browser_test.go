@@ -209,15 +209,26 @@ func TestBrowserLoginApprove(t *testing.T) {
 	if r.Stdout != "" {
 		t.Errorf("login wrote on stdout (data only): %q", r.Stdout)
 	}
-	if !strings.Contains(r.Stderr, v.Dev.Email) && !strings.Contains(strings.ToLower(r.Stderr), "logged in") {
-		t.Errorf("login says neither the user nor \"logged in\":\n%s", r.Stderr)
+	file := filepath.Join(u.ConfigDir, "credentials.json")
+	wantStderr := "! First copy your one-time code: " + login.UserCode + "\n" +
+		"Open this URL to continue in your browser: " + login.URL + "\n" +
+		"Waiting for the approval in the browser (the code expires in 15 minutes)...\n" +
+		"✓ Logged in to " + v.URL + " as " + v.Dev.Email + " (team " + team + ", manager); token stored in " + file + " (plain text, 0600; --insecure-storage)\n"
+	if r.Stderr != wantStderr {
+		t.Errorf("login's stderr:\n got %q\nwant %q", r.Stderr, wantStderr)
 	}
 	st := u.mustRun("status")
-	if !strings.Contains(st.Stdout+st.Stderr, v.Dev.Email) {
-		t.Errorf("status does not show the user %s:\n%s", v.Dev.Email, st)
-	}
-	if !strings.Contains(st.Stdout+st.Stderr, team) {
-		t.Errorf("status does not show the team %s:\n%s", team, st)
+	for _, re := range []string{
+		`(?m)^Server:\s+` + regexp.QuoteMeta(v.URL) + `$`,
+		`(?m)^User:\s+.*<` + regexp.QuoteMeta(v.Dev.Email) + `>$`,
+		`(?m)^Team:\s+` + team + ` \(manager\)$`,
+		`(?m)^Token:\s+.* · cli \(CLI, mvc_[0-9A-Za-z]{8}\)$`,
+		`(?m)^Expires:\s+in 90 days`,
+		`(?m)^Stored in:\s+` + regexp.QuoteMeta(file),
+	} {
+		if !regexp.MustCompile(re).MatchString(st.Stdout) {
+			t.Errorf("status does not match %s:\n%s", re, st)
+		}
 	}
 }
 
@@ -240,11 +251,11 @@ func TestBrowserLoginDeny(t *testing.T) {
 	}
 
 	r := login.wait(30 * time.Second)
-	if r.Code == 0 {
-		t.Fatalf("login after deny exited 0:\n%s", r)
+	if r.Code != 1 {
+		t.Fatalf("login after deny: want exit 1:\n%s", r)
 	}
-	if !regexp.MustCompile(`(?i)denied`).MatchString(r.Stderr) {
-		t.Errorf("login after deny does not say it was denied:\n%s", r)
+	if want := "\nerror: the login was denied in the browser: nothing was stored; run 'movitera login' to try again\n"; !strings.HasSuffix(r.Stderr, want) {
+		t.Errorf("login after deny does not end with %q:\n%s", want, r)
 	}
 	if r.Stdout != "" {
 		t.Errorf("login wrote on stdout: %q", r.Stdout)
@@ -350,7 +361,7 @@ func TestBrowserExpiredCode(t *testing.T) {
 	time.Sleep(time.Until(started.Add(ttl + 1500*time.Millisecond)))
 
 	browse(t, ctx, chromedp.Click(chromedp.CSS(`button[name=action][value=approve]`)))
-	text := waitText(t, ctx, "xpired", 10*time.Second)
+	text := waitText(t, ctx, "That code has expired. Start the sign-in again from your terminal and enter the new code.", 10*time.Second)
 	if strings.Contains(text, "You can go back to your terminal.") && !strings.Contains(strings.ToLower(text), "expired") {
 		t.Errorf("approving an expired code looks like a success:\n%s", text)
 	}
@@ -360,11 +371,11 @@ func TestBrowserExpiredCode(t *testing.T) {
 	}
 
 	r := login.wait(30 * time.Second)
-	if r.Code == 0 {
-		t.Fatalf("login with an expired code exited 0:\n%s", r)
+	if r.Code != 1 {
+		t.Fatalf("login with an expired code: want exit 1:\n%s", r)
 	}
-	if !strings.Contains(strings.ToLower(r.Stderr), "expired") {
-		t.Errorf("login does not say the code expired:\n%s", r)
+	if want := "\nerror: the code expired before the login was approved: nothing was stored; run 'movitera login' for a new code\n"; !strings.HasSuffix(r.Stderr, want) {
+		t.Errorf("login with an expired code does not end with %q:\n%s", want, r)
 	}
 	noCredentialStored(t, u)
 }

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -197,8 +196,8 @@ func TestKeyringLoginStatusLogout(t *testing.T) {
 	if r.Code != 0 {
 		t.Fatalf("login with an unlocked keyring:\n%s", r)
 	}
-	if !strings.Contains(strings.ToLower(r.Stderr), "keyring") {
-		t.Errorf("login does not say the token went to the keyring:\n%s", r.Stderr)
+	if want := "\n✓ Logged in to " + v.URL + " as " + v.Dev.Email + " (team acme, manager); token stored in the system keyring\n"; !strings.HasSuffix(r.Stderr, want) {
+		t.Errorf("login does not end with %q:\n%s", want, r.Stderr)
 	}
 	items := bus.items(v.URL)
 	if len(items) != 1 {
@@ -217,16 +216,18 @@ func TestKeyringLoginStatusLogout(t *testing.T) {
 	noSecretOnDisk(t, u, "login to the keyring")
 
 	st := u.mustRun("status")
-	for _, want := range []string{v.Dev.Email, "acme", secret[:12], "keyring"} {
-		if !strings.Contains(st.Stdout+st.Stderr, want) {
-			t.Errorf("status does not show %q:\n%s", want, st)
+	for _, re := range []string{
+		`(?m)^User:\s+.*<` + regexp.QuoteMeta(v.Dev.Email) + `>$`,
+		`(?m)^Team:\s+acme \(manager\)$`,
+		`(?m)^Token:\s+.* · cli \(CLI, ` + regexp.QuoteMeta(secret[:12]) + `\)$`,
+		`(?m)^Stored in:\s+the system keyring$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(st.Stdout) {
+			t.Errorf("status does not match %s:\n%s", re, st)
 		}
 	}
-	var sj map[string]any
-	if sjr := u.mustRun("status", "--json"); json.Unmarshal([]byte(sjr.Stdout), &sj) != nil {
-		t.Errorf("status --json is not JSON:\n%s", sjr)
-	} else if !strings.Contains(fmt.Sprint(sj), "keyring") {
-		t.Errorf("status --json does not say the credential is in the keyring: %v", sj)
+	if storage := statusStorage(t, u, nil); storage.Kind != "keyring" {
+		t.Errorf("status --json: storage %+v, want kind keyring", storage)
 	}
 
 	list := u.mustRun("tokens", "list", "--json")
@@ -250,6 +251,9 @@ func TestKeyringLoginStatusLogout(t *testing.T) {
 	}
 
 	out := u.mustRun("logout", "--yes")
+	if want := "✓ Logged out of " + v.URL + " (team acme): token " + secret[:12] + " revoked and removed from the system keyring\n"; out.Stderr != want {
+		t.Errorf("logout --yes:\n got %q\nwant %q", out.Stderr, want)
+	}
 	if items := bus.items(v.URL); len(items) != 0 {
 		t.Errorf("after logout the keyring still holds %d item(s)\n%s", len(items), out)
 	}
@@ -288,10 +292,11 @@ func TestKeyringUnavailable(t *testing.T) {
 			if r.Code == 0 {
 				t.Fatalf("login with the keyring %s exited 0:\n%s", tc.name, r)
 			}
-			for _, want := range []string{"keyring", "--insecure-storage", "MOVITERA_TOKEN"} {
-				if !strings.Contains(r.Stderr, want) {
-					t.Errorf("login's error does not name %q:\n%s", want, r.Stderr)
-				}
+			errRe := regexp.MustCompile(`(?m)^error: cannot use the system keyring \((.+)\): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN$`)
+			if m := errRe.FindStringSubmatch(r.Stderr); m == nil {
+				t.Errorf("login's error does not name the cause and both ways out:\n%s", r.Stderr)
+			} else {
+				t.Logf("keyring %s: the cause given: %s", tc.name, m[1])
 			}
 			if regexp.MustCompile(`(?i)logged in`).MatchString(r.Stderr) && !regexp.MustCompile(`(?i)not logged in`).MatchString(r.Stderr) {
 				t.Errorf("login says \"logged in\" though nothing was stored:\n%s", r.Stderr)
@@ -320,15 +325,15 @@ func TestKeyringUnavailable(t *testing.T) {
 			if info.Mode().Perm() != 0o600 {
 				t.Errorf("%s has mode %#o, want 0600", file, info.Mode().Perm())
 			}
-			if !strings.Contains(r.Stderr, file) {
-				t.Errorf("login --insecure-storage does not say where the token went (%s):\n%s", file, r.Stderr)
+			if want := "; token stored in " + file + " (plain text, 0600; --insecure-storage)\n"; !strings.HasSuffix(r.Stderr, want) {
+				t.Errorf("login --insecure-storage does not end with %q:\n%s", want, r.Stderr)
 			}
 			st := u.mustRun("status")
-			if !strings.Contains(st.Stdout+st.Stderr, file) {
+			if !regexp.MustCompile(`(?m)^Stored in:\s+` + regexp.QuoteMeta(file) + ` \(plain text, 0600; --insecure-storage\)$`).MatchString(st.Stdout) {
 				t.Errorf("status does not report the file %s:\n%s", file, st)
 			}
-			if !strings.Contains(st.Stdout+st.Stderr, v.Dev.Email) {
-				t.Errorf("status does not show the user:\n%s", st)
+			if storage := statusStorage(t, u, nil); storage.Kind != "file" || storage.Location != file {
+				t.Errorf("status --json: storage %+v, want kind file at %s", storage, file)
 			}
 
 			// A token from the environment needs no keyring at all.
@@ -338,7 +343,7 @@ func TestKeyringUnavailable(t *testing.T) {
 			if st.Code != 0 || !strings.Contains(st.Stdout+st.Stderr, v.Dev.Email) {
 				t.Errorf("status with MOVITERA_TOKEN and the keyring %s:\n%s", tc.name, st)
 			}
-			if !regexp.MustCompile(`(?i)environment|MOVITERA_TOKEN`).MatchString(st.Stdout + st.Stderr) {
+			if !regexp.MustCompile(`(?m)^Stored in:\s+the environment \(MOVITERA_TOKEN\)$`).MatchString(st.Stdout) {
 				t.Errorf("status does not say the credential comes from the environment:\n%s", st)
 			}
 			if files := listFiles(t, env.ConfigDir); len(files) > 0 {
@@ -346,6 +351,24 @@ func TestKeyringUnavailable(t *testing.T) {
 			}
 		})
 	}
+}
+
+type storage struct {
+	Kind     string `json:"kind"`
+	Location string `json:"location"`
+}
+
+// statusStorage is the storage object of `status --json`.
+func statusStorage(t *testing.T, u *user, extra map[string]string) storage {
+	t.Helper()
+	r := u.runIn("", extra, "status", "--json")
+	var st struct {
+		Storage storage `json:"storage"`
+	}
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &st) != nil {
+		t.Errorf("status --json:\n%s", r)
+	}
+	return st.Storage
 }
 
 // redact shortens a secret for a failure message.

@@ -256,6 +256,7 @@ var spinnerRe = regexp.MustCompile(`([⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]) Waiting f
 // then a live spinner with the time left, until the approval.
 func TestTerminalLoginSpinner(t *testing.T) {
 	t.Parallel()
+	requireTools(t, "the terminal test", "tmux")
 	v := startServer(t, serverOptions{})
 	u := newUser(t, v)
 	tm := newTerminal(t, u)
@@ -331,6 +332,7 @@ func listTokens(t *testing.T, u *user) map[string]tokenJSON {
 // on a terminal, and that the same commands in a pipe carry no escapes.
 func TestTerminalTokens(t *testing.T) {
 	t.Parallel()
+	requireTools(t, "the terminal test", "tmux")
 	v := startServer(t, serverOptions{})
 	u := newUser(t, v)
 	u.setenv("MOVITERA_TOKEN", v.Dev.Token) // a manager of acme; no second factor confirmed yet
