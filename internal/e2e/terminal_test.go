@@ -301,6 +301,41 @@ func TestTerminalLoginSpinner(t *testing.T) {
 	if strings.Contains(final, "\x1b[K") {
 		t.Errorf("raw erase sequences reached the screen: %q", final)
 	}
+
+	// The same login with its output piped through cat: plain lines, no
+	// spinner, no escape sequence.
+	u2 := newUser(t, v)
+	tm2 := newTerminal(t, u2)
+	file := filepath.Join(t.TempDir(), "login.out")
+	p = tm2.run(cmdline("login", "--no-browser", "--insecure-storage") + " 2>&1 | cat > " + shq(file))
+	var text string
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(file)
+		text = string(b)
+		if strings.Contains(text, "Waiting for the approval") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("login | cat wrote no wait line within 20s: %q", text)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m = userCodeRe.FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("login | cat shows no code: %q", text)
+	}
+	newPageClient(t, v).approve(v, v.URL+"/device?user_code="+m[1], false)
+	if exit, _ := p.waitExit(30 * time.Second); exit != 0 {
+		t.Fatalf("login | cat: exit %d:\n%s", exit, p.capture(false))
+	}
+	b, _ := os.ReadFile(file)
+	if bytes.Contains(b, []byte("\x1b")) || bytes.ContainsAny(b, "\r⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏") {
+		t.Errorf("login | cat carries escapes, carriage returns or spinner frames: %q", b)
+	}
+	if !strings.Contains(string(b), "Waiting for the approval in the browser (the code expires in 15 minutes)...\n") || !strings.Contains(string(b), "✓ Logged in to ") {
+		t.Errorf("login | cat: want the plain wait line and the success line: %q", b)
+	}
 }
 
 // tokenJSON is one token of `tokens list --json`.
