@@ -18,10 +18,12 @@ type TokensListOptions struct {
 	Active bool
 	Type   movitera.ClientType
 	JSON   bool
+	// PageSize is the number of tokens asked per request (500, the most).
+	PageSize int
 }
 
 func newTokensListCmd(f *cmdutil.Factory, runF func(*TokensListOptions) error) *cobra.Command {
-	opts := &TokensListOptions{F: f}
+	opts := &TokensListOptions{F: f, PageSize: 500}
 	var typ string
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -70,7 +72,7 @@ func runTokensList(ctx context.Context, opts *TokensListOptions) error {
 		return err
 	}
 	now := f.Now()
-	lo := client.ListOptions{IncludeRevoked: !opts.Active, Type: opts.Type, Limit: 500}
+	lo := client.ListOptions{IncludeRevoked: !opts.Active, Type: opts.Type, Limit: opts.PageSize}
 	keep := func(t movitera.Token) bool { return !opts.Active || t.StateAt(now) == movitera.StateActive }
 
 	if opts.JSON {

@@ -6,7 +6,6 @@
 package prompt
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -25,7 +24,7 @@ import (
 func Confirm(ctx context.Context, ios *iostreams.IOStreams, question string) (bool, error) {
 	fmt.Fprintf(ios.ErrOut, "%s [y/N] ", question)
 	line, err := readLine(ctx, ios, func() (string, error) {
-		s, err := bufio.NewReader(ios.In).ReadString('\n')
+		s, err := readRawLine(ios.In)
 		if errors.Is(err, io.EOF) {
 			err = nil
 		}
@@ -49,7 +48,7 @@ func Hidden(ctx context.Context, ios *iostreams.IOStreams, label string) (string
 	fd := ios.StdinFd()
 	var restore func()
 	read := func() (string, error) {
-		s, err := bufio.NewReader(ios.In).ReadString('\n')
+		s, err := readRawLine(ios.In)
 		if errors.Is(err, io.EOF) && s != "" {
 			err = nil
 		}
@@ -73,6 +72,27 @@ func Hidden(ctx context.Context, ios *iostreams.IOStreams, label string) (string
 		return "", err
 	}
 	return strings.TrimSpace(s), nil
+}
+
+// readRawLine reads up to a newline one byte at a time, so that nothing
+// after it is consumed: the next question reads the next line.
+func readRawLine(r io.Reader) (string, error) {
+	var b []byte
+	var c [1]byte
+	for len(b) < 4096 {
+		n, err := r.Read(c[:])
+		if n == 1 {
+			if c[0] == '\n' {
+				return string(b), nil
+			}
+			b = append(b, c[0])
+			continue
+		}
+		if err != nil {
+			return string(b), err
+		}
+	}
+	return string(b), nil
 }
 
 // readLine runs read in the background so that a cancelled ctx (Ctrl-C)

@@ -50,3 +50,14 @@ func TestCancelled(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestOneLinePerQuestion(t *testing.T) {
+	ios, stdin, _, _ := iostreams.Test()
+	stdin.WriteString("111111\n222222\ny\n")
+	a, _ := Hidden(context.Background(), ios, "Code: ")
+	b, _ := Hidden(context.Background(), ios, "Code: ")
+	ok, _ := Confirm(context.Background(), ios, "Sure?")
+	if a != "111111" || b != "222222" || !ok {
+		t.Fatalf("got %q %q %v", a, b, ok)
+	}
+}
