@@ -87,9 +87,15 @@ func cmdApprove(ts *testscript.TestScript, neg bool, args []string) {
 	deny := fs.Bool("deny", false, "deny instead of approving")
 	team := fs.String("team", "", "team to pick (default: the page's choice)")
 	rawURL := fs.String("url", "", "verification URL (default: $WORK/browser-url)")
+	from := fs.String("from", "", "file to find the verification URL in, e.g. a login's stderr (for --no-browser)")
 	wait := fs.Duration("wait", 20*time.Second, "how long to wait for the URL")
 	if fs.Parse(args) != nil || fs.NArg() != 0 {
-		ts.Fatalf("usage: approve [-deny] [-team SLUG] [-url URL]")
+		ts.Fatalf("usage: approve [-deny] [-team SLUG] [-url URL | -from FILE]")
+	}
+	if *from != "" {
+		u, err := urlFromFile(ts.MkAbs(*from), *wait)
+		ts.Check(err)
+		*rawURL = u
 	}
 	err := approve(ts, *rawURL, *team, *deny, *wait)
 	if neg {
@@ -234,4 +240,21 @@ func findForm(page, action string) *form {
 
 func textOf(page string) string {
 	return strings.Join(strings.Fields(html.UnescapeString(tagRe.ReplaceAllString(page, " "))), " ")
+}
+
+var verificationURL = regexp.MustCompile(`https?://\S+/device\?user_code=[A-Z-]+`)
+
+// urlFromFile waits for a verification URL to appear in a file (the
+// stderr of a "login --no-browser" run through sh).
+func urlFromFile(file string, wait time.Duration) (string, error) {
+	for deadline := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
+		if b, err := os.ReadFile(file); err == nil {
+			if u := verificationURL.FindString(string(b)); u != "" {
+				return u, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("no verification URL in %s within %s", file, wait)
+		}
+	}
 }

@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"movitera":     func() { os.Exit(cmd.Main()) },
 		"fake-browser": fakeBrowser,
+		"silent-bus":   silentBus,
 	})
 }
 
@@ -42,6 +43,29 @@ func fakeBrowser() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake-browser:", err)
 		os.Exit(1)
+	}
+}
+
+// silentBus listens on a unix socket (its argument) and accepts
+// connections without ever answering: a D-Bus session bus that hangs.
+// Run it in the background; the script's end kills it.
+func silentBus() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: silent-bus SOCKET")
+		os.Exit(2)
+	}
+	ln, err := net.Listen("unix", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "silent-bus:", err)
+		os.Exit(1)
+	}
+	var held []net.Conn
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			os.Exit(0)
+		}
+		held = append(held, c)
 	}
 }
 
