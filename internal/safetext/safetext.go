@@ -131,3 +131,25 @@ func hex2(c byte) string {
 	const digits = "0123456789abcdef"
 	return string([]byte{digits[c>>4], digits[c&0xf]})
 }
+
+// Error wraps err so that its message is printed cleaned, line by line
+// (a message may list several lines on purpose). errors.Is and errors.As
+// still see err, so exit codes are unchanged.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &cleanError{err: err}
+}
+
+type cleanError struct{ err error }
+
+func (e *cleanError) Error() string {
+	lines := strings.Split(e.err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = Clean(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *cleanError) Unwrap() error { return e.err }

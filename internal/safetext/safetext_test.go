@@ -1,6 +1,7 @@
 package safetext
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -66,4 +67,15 @@ func FuzzClean(f *testing.F) {
 			t.Fatal("ESC kept")
 		}
 	})
+}
+
+func TestError(t *testing.T) {
+	base := errors.New("server says \x1b[2Jhi\nsecond line\u202e")
+	err := Error(base)
+	if err.Error() != `server says \x1b[2Jhi`+"\n"+`second line\u202e` || !errors.Is(err, base) {
+		t.Fatalf("got %q", err)
+	}
+	if Error(nil) != nil {
+		t.Fatal("Error(nil) is not nil")
+	}
 }
