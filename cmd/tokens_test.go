@@ -312,3 +312,16 @@ func TestCheckName(t *testing.T) {
 		t.Errorf("defaultName = %q", got)
 	}
 }
+
+func TestTeamsListTerminal(t *testing.T) {
+	v := startVault(t)
+	e := newTestEnv(t, v, nil)
+	e.f.IO.SetTTY(false, true, false)
+	if err := runTeamsList(context.Background(), &TeamsListOptions{F: e.f}); err != nil {
+		t.Fatal(err)
+	}
+	want := "   SLUG    NAME    ROLE\n*  acme    Acme    manager\n   globex  Globex  member\n"
+	if e.stdout.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", e.stdout, want)
+	}
+}
