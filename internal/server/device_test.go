@@ -78,10 +78,6 @@ func (b *browser) signIn(code string) page {
 	return b.post("/device/login", url.Values{"email": {DevEmail}, "password": {b.f.dev.Password}, "otp": {b.f.code()}, "user_code": {code}})
 }
 
-type deviceStart struct {
-	deviceAuthResponse
-}
-
 func (f *fixture) startDevice(t *testing.T, vals map[string]string) deviceAuthResponse {
 	t.Helper()
 	r := f.form("/oauth/device/code", vals)
