@@ -1,0 +1,91 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/config"
+	"github.com/movitera/movitera/internal/credentials"
+	"github.com/movitera/movitera/internal/iostreams"
+)
+
+// untouchable fails the test when any of its methods is called.
+type untouchable struct{ t *testing.T }
+
+func (u untouchable) Get(context.Context, string, string) (string, error) {
+	u.t.Fatal("the keyring was touched")
+	return "", nil
+}
+func (u untouchable) Set(context.Context, string, string, string) error {
+	u.t.Fatal("the keyring was touched")
+	return nil
+}
+func (u untouchable) Delete(context.Context, string, string) error {
+	u.t.Fatal("the keyring was touched")
+	return nil
+}
+func (untouchable) Name() string     { return "keyring" }
+func (untouchable) Location() string { return "the system keyring" }
+
+func testFactory(cfg *config.Config, stores *credentials.Stores) *cmdutil.Factory {
+	ios, _, _, _ := iostreams.Test()
+	return &cmdutil.Factory{
+		IO:          ios,
+		Config:      func() (*config.Config, error) { return cfg, nil },
+		Credentials: func() (*credentials.Stores, error) { return stores, nil },
+	}
+}
+
+func TestResolveCredentialOrder(t *testing.T) {
+	ctx := context.Background()
+	const server = "http://127.0.0.1:8270"
+
+	// MOVITERA_TOKEN: used as given, no store touched.
+	f := testFactory(&config.Config{Server: server, Team: "acme", Token: "mvo_env"}, &credentials.Stores{Keyring: untouchable{t}, File: untouchable{t}})
+	cred, err := resolveCredential(ctx, f)
+	if err != nil || cred.Token != "mvo_env" || cred.Source != "environment" {
+		t.Fatalf("%+v %v", cred, err)
+	}
+
+	// The file wins over the keyring when it has an entry.
+	file, kr := credentials.NewMemory(), credentials.NewMemory()
+	_ = kr.Set(ctx, server, "acme", "mvc_keyring")
+	_ = file.Set(ctx, server, "acme", "mvc_file")
+	f = testFactory(&config.Config{Server: server, Team: "acme"}, &credentials.Stores{Keyring: kr, File: file})
+	if cred, _ := resolveCredential(ctx, f); cred.Token != "mvc_file" {
+		t.Fatalf("got %+v", cred)
+	}
+	_ = file.Delete(ctx, server, "acme")
+	if cred, _ := resolveCredential(ctx, f); cred.Token != "mvc_keyring" || cred.Source != "memory" {
+		t.Fatalf("got %+v", cred)
+	}
+
+	// Another team's entry is not ours: exit 4.
+	f = testFactory(&config.Config{Server: server, Team: "globex"}, &credentials.Stores{Keyring: kr, File: file})
+	_, err = resolveCredential(ctx, f)
+	if cmdutil.ExitCode(err) != 4 || err.Error() != "not logged in to http://127.0.0.1:8270 for team globex: run 'movitera login', or set MOVITERA_TOKEN" {
+		t.Fatalf("got %v", err)
+	}
+	// No team chosen yet: not logged in, and no store touched.
+	f = testFactory(&config.Config{Server: server}, &credentials.Stores{Keyring: untouchable{t}, File: untouchable{t}})
+	if _, err := resolveCredential(ctx, f); cmdutil.ExitCode(err) != 4 {
+		t.Fatalf("got %v", err)
+	}
+}
+
+type brokenStore struct{ credentials.Store }
+
+func (brokenStore) Get(context.Context, string, string) (string, error) {
+	return "", &credentials.UnavailableError{Cause: "no D-Bus session"}
+}
+
+func TestResolveCredentialKeyringUnavailable(t *testing.T) {
+	f := testFactory(&config.Config{Server: "http://h", Team: "acme"}, &credentials.Stores{Keyring: brokenStore{}, File: credentials.NewMemory()})
+	_, err := resolveCredential(context.Background(), f)
+	var ue *credentials.UnavailableError
+	if cmdutil.ExitCode(err) != 4 || !errors.As(err, &ue) {
+		t.Fatalf("got %v", err)
+	}
+}

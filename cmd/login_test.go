@@ -1,0 +1,229 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/movitera/movitera/internal/client"
+	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/config"
+	"github.com/movitera/movitera/internal/credentials"
+	"github.com/movitera/movitera/internal/iostreams"
+)
+
+// Well-formed secrets (right length and checksum), never issued.
+const (
+	sdkSecret = "mvs_m7oxr2uhhoeBNO3b16lFMAG0ml2ECbDa1ku0DF"
+)
+
+func TestLoginFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want LoginOptions
+		err  string
+	}{
+		{nil, LoginOptions{}, ""},
+		{[]string{"--no-browser", "--insecure-storage"}, LoginOptions{NoBrowser: true, InsecureStorage: true}, ""},
+		{[]string{"--with-token", "--team", "globex"}, LoginOptions{WithToken: true, ExplicitTeam: "globex"}, ""},
+		{[]string{"--with-token", "--no-browser"}, LoginOptions{}, "--with-token and --no-browser cannot be used together: --with-token opens no browser"},
+		{[]string{"extra"}, LoginOptions{}, `unknown command "extra" for "movitera login"`},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		root, f := NewRootCmd(ios)
+		var got *LoginOptions
+		// Replace the registered login with one that captures its options.
+		for _, c := range root.Commands() {
+			if c.Name() == "login" {
+				root.RemoveCommand(c)
+			}
+		}
+		root.AddCommand(newLoginCmd(f, func(_ context.Context, o *LoginOptions) error { got = o; return nil }))
+		root.SetArgs(append([]string{"login"}, tc.args...))
+		t.Setenv("MOVITERA_TEAM", "")
+		err := root.Execute()
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%v: got %v, want %s", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got.NoBrowser != tc.want.NoBrowser || got.WithToken != tc.want.WithToken || got.InsecureStorage != tc.want.InsecureStorage || got.ExplicitTeam != tc.want.ExplicitTeam {
+			t.Errorf("%v: got %+v", tc.args, got)
+		}
+	}
+}
+
+func TestReadToken(t *testing.T) {
+	for in, want := range map[string]string{
+		sdkSecret + "\r\n":          sdkSecret,
+		"  " + sdkSecret + " \t\n":  sdkSecret,
+		sdkSecret:                   sdkSecret,
+		"\n\n" + sdkSecret + "\n\n": sdkSecret,
+	} {
+		got, err := readToken(strings.NewReader(in))
+		if err != nil || got != want {
+			t.Errorf("%q: got %q, %v", in, got, err)
+		}
+	}
+	for in, want := range map[string]string{
+		"":                           "no token on stdin",
+		" \r\n":                      "no token on stdin",
+		sdkSecret + " " + sdkSecret:  "contains whitespace",
+		sdkSecret + "\n" + sdkSecret: "contains whitespace",
+		"mvs_a\x1b[2Jb":              "contains control characters",
+		"mvs_a\x00b":                 "contains control characters",
+		"hunter2":                    "not a movitera access token",
+		sdkSecret[:41] + "X":         "not a movitera access token", // bad checksum
+		strings.Repeat("a", 70000):   "more than a token",
+	} {
+		_, err := readToken(strings.NewReader(in))
+		var fe *cmdutil.FlagError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.20q: got %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestDeviceName(t *testing.T) {
+	for h, want := range map[string]string{
+		"meu macbook":            "meu macbook · cli",
+		"":                       "movitera · cli",
+		"evil\x1b[2J":            "evil[2J · cli",
+		strings.Repeat("h", 200): strings.Repeat("h", 90) + " · cli",
+	} {
+		if got := deviceName(func() (string, error) { return h, nil }); got != want {
+			t.Errorf("%q: %q, want %q", h, got, want)
+		}
+	}
+	if got := deviceName(func() (string, error) { return "", errors.New("x") }); got != "movitera · cli" {
+		t.Error(got)
+	}
+}
+
+// fakeVault answers GET /api/v1/user for known tokens and records
+// revocations.
+type fakeVault struct {
+	mu      sync.Mutex
+	tokens  map[string]string // secret → team
+	revoked []string
+}
+
+func (v *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch r.URL.Path {
+	case "/api/v1/user":
+		team, ok := v.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+		if !ok {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(401)
+			w.Write([]byte(`{"status":401,"code":"unauthenticated","detail":"unknown token"}`))
+			return
+		}
+		w.Write([]byte(`{"user":{"id":"usr_1","email":"dev@movitera.local","name":"Dev User"},
+"teams":[{"slug":"acme","name":"Acme","role":"manager"},{"slug":"globex","name":"Globex","role":"member"}],
+"token":{"id":"tok_0123456789abcdef","name":"laptop · cli","client_type":"sdk","prefix":"mvs_m7oxr2uh","team":"` + team + `",
+"created_at":"2026-01-01T00:00:00Z","last_used_at":null,"expires_at":"2026-04-01T00:00:00Z","revoked_at":null}}`))
+	case "/oauth/revoke":
+		r.ParseForm()
+		v.revoked = append(v.revoked, r.PostForm.Get("token"))
+		w.Write([]byte(`{}`))
+	default:
+		w.WriteHeader(404)
+	}
+}
+
+func loginOptions(t *testing.T, url string, stores *credentials.Stores, stdin string) (*LoginOptions, *bytes.Buffer, *bytes.Buffer) {
+	t.Setenv("MOVITERA_CONFIG_DIR", t.TempDir())
+	ios, in, out, errOut := iostreams.Test()
+	in.WriteString(stdin)
+	cfg, err := config.Load(config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Server = url
+	return &LoginOptions{
+		IO:          ios,
+		Config:      func() (*config.Config, error) { return cfg, nil },
+		Client:      func() (*client.Client, error) { return client.New(client.Options{Server: url}) },
+		Credentials: func() (*credentials.Stores, error) { return stores, nil },
+		Getenv:      func(string) string { return "" },
+		Hostname:    func() (string, error) { return "laptop", nil },
+		WithToken:   true,
+	}, out, errOut
+}
+
+func TestLoginWithTokenStores(t *testing.T) {
+	v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}
+	srv := httptest.NewServer(v)
+	defer srv.Close()
+	kr := credentials.NewMemory()
+	opts, out, errOut := loginOptions(t, srv.URL, &credentials.Stores{Keyring: kr, File: credentials.NewMemory()}, "  "+sdkSecret+"\r\n")
+	if err := runLogin(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := kr.Get(context.Background(), srv.URL, "acme"); got != sdkSecret {
+		t.Fatalf("stored %q", got)
+	}
+	want := "✓ Logged in to " + srv.URL + " as dev@movitera.local (team acme, manager); token stored in memory\n"
+	if out.Len() != 0 || errOut.String() != want {
+		t.Fatalf("stdout %q\nstderr %q\nwant %q", out, errOut, want)
+	}
+	cfg, _ := opts.Config()
+	if cfg.Team != "acme" {
+		t.Fatalf("team not recorded: %+v", cfg)
+	}
+}
+
+// failingStore accepts nothing.
+type failingStore struct{ *credentials.Memory }
+
+func (failingStore) Set(context.Context, string, string, string) error {
+	return &credentials.UnavailableError{Cause: "locked"}
+}
+
+func TestLoginNothingStoredNoLoggedIn(t *testing.T) {
+	v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}
+	srv := httptest.NewServer(v)
+	defer srv.Close()
+	opts, _, errOut := loginOptions(t, srv.URL, &credentials.Stores{Keyring: failingStore{credentials.NewMemory()}, File: credentials.NewMemory()}, sdkSecret)
+	err := runLogin(context.Background(), opts)
+	want := "cannot use the system keyring (locked): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN (nothing was stored)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	if strings.Contains(errOut.String(), "Logged in") {
+		t.Fatalf("stderr %q", errOut)
+	}
+	// A token given with --with-token is the person's: never revoked here.
+	if len(v.revoked) != 0 {
+		t.Fatalf("revoked %v", v.revoked)
+	}
+}
+
+func TestLoginInterrupted(t *testing.T) {
+	v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}
+	srv := httptest.NewServer(v)
+	defer srv.Close()
+	kr := credentials.NewMemory()
+	opts, _, _ := loginOptions(t, srv.URL, &credentials.Stores{Keyring: kr, File: credentials.NewMemory()}, sdkSecret)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := runLogin(ctx, opts)
+	if !errors.Is(err, cmdutil.ErrCancel) || cmdutil.ExitCode(err) != 130 {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := kr.Get(context.Background(), srv.URL, "acme"); !errors.Is(err, credentials.ErrNotFound) {
+		t.Fatal("something was stored")
+	}
+}
