@@ -47,8 +47,10 @@ func fakeBrowser() {
 }
 
 // silentBus listens on a unix socket (its argument) and accepts
-// connections without ever answering: a D-Bus session bus that hangs.
-// Run it in the background; the script's end kills it.
+// connections without ever answering: a D-Bus session bus that hangs. Each
+// connection is recorded by creating SOCKET.touched, so that scripts can
+// prove a command never went near the keyring. Run it in the background;
+// the script's end kills it.
 func silentBus() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: silent-bus SOCKET")
@@ -66,6 +68,7 @@ func silentBus() {
 			os.Exit(0)
 		}
 		held = append(held, c)
+		os.WriteFile(os.Args[1]+".touched", nil, 0o600)
 	}
 }
 
