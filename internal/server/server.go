@@ -61,6 +61,7 @@ type Server struct {
 	done      sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+	unlock    func() // releases the data directory's lock
 }
 
 // Open opens (or creates) the data directory and its database, applies the
@@ -89,16 +90,22 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	key, err := loadKey(filepath.Join(cfg.DataDir, "server.key"))
 	if err != nil {
+		unlock()
 		return nil, err
 	}
 	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "movitera.db"))
 	if err != nil {
+		unlock()
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, db: db, key: key, log: cfg.Logger,
+		cfg: cfg, db: db, key: key, log: cfg.Logger, unlock: unlock,
 		limits: newLimiters(), stop: make(chan struct{}),
 	}
 	s.usage = newUsage()
@@ -124,6 +131,7 @@ func (s *Server) Close() error {
 		s.done.Wait()
 		err := s.FlushUsage(context.Background())
 		s.closeErr = errors.Join(err, s.db.Close())
+		s.unlock()
 	})
 	return s.closeErr
 }
