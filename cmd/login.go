@@ -230,7 +230,7 @@ func revokeReplaced(ctx context.Context, ios *iostreams.IOStreams, c *client.Cli
 			continue
 		}
 		seen[tok] = true
-		prefix := movitera.DisplayPrefix(tok)
+		prefix := movitera.PublicPrefix(tok)
 		if typ, err := movitera.ParseSecret(tok); err != nil || typ != movitera.TypeCLI {
 			fmt.Fprintf(ios.ErrOut, "The previous token %s was replaced but not revoked: it is not a CLI token and may be in use elsewhere.\n", safetext.Clean(prefix))
 			continue

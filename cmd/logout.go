@@ -86,7 +86,7 @@ func runLogout(ctx context.Context, o *LogoutOptions) error {
 	if err != nil {
 		return err
 	}
-	prefix := movitera.DisplayPrefix(cred.Token)
+	prefix := movitera.PublicPrefix(cred.Token)
 	if !o.Yes {
 		ok, err := prompt.Confirm(ctx, o.IO, fmt.Sprintf("Log out of %s (team %s) and revoke the token %s?", cfg.Server, safetext.Clean(cfg.Team), safetext.Clean(prefix)))
 		if err != nil {

@@ -119,4 +119,4 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	return w.Flush()
 }
 
-func prefixOf(token string) string { return safetext.Clean(movitera.DisplayPrefix(token)) }
+func prefixOf(token string) string { return movitera.PublicPrefix(token) }

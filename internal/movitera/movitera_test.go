@@ -108,6 +108,9 @@ func TestSecretRoundTrip(t *testing.T) {
 	if _, err := ParseSecret("ghp_abc"); err != ErrMalformedSecret {
 		t.Fatal("foreign token accepted")
 	}
+	if got := PublicPrefix("ghp_0123456789abcdefghij0123456789abcdefgh"); got != "not a movitera token" {
+		t.Fatalf("PublicPrefix of a foreign token = %q", got)
+	}
 	if HashSecret("x") != "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881" {
 		t.Fatal("HashSecret is not SHA-256 hex")
 	}

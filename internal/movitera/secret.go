@@ -112,3 +112,14 @@ func checksum(body string) string {
 	}
 	return string(out)
 }
+
+// PublicPrefix is DisplayPrefix for a value that may not be a secret at
+// all: the prefix of a well-formed secret (public, as lists show it), and
+// a fixed phrase for anything else, so that a mistyped or foreign token is
+// never echoed, even in part.
+func PublicPrefix(s string) string {
+	if _, err := ParseSecret(s); err != nil {
+		return "not a movitera token"
+	}
+	return DisplayPrefix(s)
+}
