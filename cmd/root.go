@@ -16,6 +16,7 @@ import (
 	"github.com/movitera/movitera/internal/cmdutil"
 	"github.com/movitera/movitera/internal/config"
 	"github.com/movitera/movitera/internal/iostreams"
+	"github.com/movitera/movitera/internal/safetext"
 )
 
 // Set through -ldflags "-X github.com/movitera/movitera/cmd.version=…".
@@ -52,7 +53,9 @@ func printError(ios *iostreams.IOStreams, root *cobra.Command, err error) {
 		fmt.Fprintln(ios.ErrOut, "interrupted: nothing was changed")
 		return
 	}
-	fmt.Fprintln(ios.ErrOut, "error:", err)
+	// Messages may quote the server (names, details): print them with
+	// control characters neutralised, line by line.
+	fmt.Fprintln(ios.ErrOut, "error:", safetext.Error(err))
 	var fe *cmdutil.FlagError
 	if errors.As(err, &fe) {
 		fmt.Fprintln(ios.ErrOut, "Run 'movitera --help' or add --help to the command for usage.")

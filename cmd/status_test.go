@@ -11,6 +11,7 @@ import (
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
 	"github.com/movitera/movitera/internal/iostreams"
+	"github.com/movitera/movitera/internal/movitera"
 )
 
 func statusOptions(t *testing.T, token, source, location string) (*StatusOptions, *iostreams.IOStreams, func() (string, string)) {
@@ -74,13 +75,16 @@ func TestStatusJSON(t *testing.T) {
 }
 
 func TestStatusRejected(t *testing.T) {
-	unknown := "mvs_00000000000000000000000000000000000000"
+	unknown, err := movitera.NewSecret(movitera.TypeSDK)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts, _, outputs := statusOptions(t, unknown, "environment", "MOVITERA_TOKEN")
-	err := runStatus(context.Background(), opts)
+	err = runStatus(context.Background(), opts)
 	if cmdutil.ExitCode(err) != 4 {
 		t.Fatalf("exit %d: %v", cmdutil.ExitCode(err), err)
 	}
-	if !strings.HasPrefix(err.Error(), "the token from the environment (MOVITERA_TOKEN) (mvs_00000000) was rejected by http://127.0.0.1:") {
+	if !strings.HasPrefix(err.Error(), "the token from the environment (MOVITERA_TOKEN) ("+unknown[:12]+") was rejected by http://127.0.0.1:") {
 		t.Fatal(err)
 	}
 	if out, _ := outputs(); out != "" {

@@ -70,7 +70,7 @@ separated by tabs. --json prints an array of {slug, name, role, current}.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return safetext.Error(runTeamsList(cmd.Context(), opts))
+			return runTeamsList(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print a JSON array")
@@ -153,7 +153,7 @@ none yet, sign in to it with 'movitera login --team SLUG'.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return safetext.Error(runTeamsSwitch(cmd.Context(), opts))
+			return runTeamsSwitch(cmd.Context(), opts)
 		},
 		ValidArgsFunction: completeTeamSlugs(f),
 	}

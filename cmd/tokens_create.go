@@ -77,7 +77,7 @@ managers. A retried request never creates two tokens.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return safetext.Error(runTokensCreate(cmd.Context(), opts))
+			return runTokensCreate(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()

@@ -9,7 +9,6 @@ import (
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
 	"github.com/movitera/movitera/internal/movitera"
-	"github.com/movitera/movitera/internal/safetext"
 	"github.com/movitera/movitera/internal/tokenview"
 )
 
@@ -52,7 +51,7 @@ created_at, last_used_at, expires_at, revoked_at (RFC 3339 UTC or null) and stat
 			if runF != nil {
 				return runF(opts)
 			}
-			return safetext.Error(runTokensList(cmd.Context(), opts))
+			return runTokensList(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Active, "active", false, "only active tokens: no revoked or expired ones")

@@ -72,9 +72,9 @@ secret: no credential and no team needed, and the secret stays out of your shell
 				return runF(opts)
 			}
 			if opts.SecretStdin {
-				return safetext.Error(runRevokeSecret(cmd.Context(), opts))
+				return runRevokeSecret(cmd.Context(), opts)
 			}
-			return safetext.Error(runTokensRevoke(cmd.Context(), opts))
+			return runTokensRevoke(cmd.Context(), opts)
 		},
 		ValidArgsFunction: completeTokens(f),
 	}
