@@ -61,13 +61,13 @@ func silentBus() {
 		fmt.Fprintln(os.Stderr, "silent-bus:", err)
 		os.Exit(1)
 	}
-	var held []net.Conn
+	held := map[net.Conn]bool{} // open and unanswered, like a hung bus
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			os.Exit(0)
 		}
-		held = append(held, c)
+		held[c] = true
 		os.WriteFile(os.Args[1]+".touched", nil, 0o600)
 	}
 }
