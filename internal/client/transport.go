@@ -108,23 +108,29 @@ func writeHeaders(b *strings.Builder, mark string, h http.Header) {
 // traced.
 var sensitiveFields = []string{"secret", "access_token", "refresh_token", "device_code", "user_code", "token", "code", "password", "otp", "csrf_token"}
 
+// The redaction patterns are compiled on first use (--debug only), not at
+// every start of the binary.
 var (
-	jsonField  = regexp.MustCompile(`"(` + strings.Join(sensitiveFields, "|") + `)"\s*:\s*"(?:[^"\\]|\\.)*"`)
-	formField  = regexp.MustCompile(`(^|&)(` + strings.Join(sensitiveFields, "|") + `)=[^&]*`)
-	secretLike = regexp.MustCompile(`mv[a-z]_[0-9A-Za-z]{20,}`)
+	jsonField = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`"(` + strings.Join(sensitiveFields, "|") + `)"\s*:\s*"(?:[^"\\]|\\.)*"`)
+	})
+	formField = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(^|&)(` + strings.Join(sensitiveFields, "|") + `)=[^&]*`)
+	})
+	secretLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`mv[a-z]_[0-9A-Za-z]{20,}`) })
 )
 
 // Redact hides every secret in a request or response body: sensitive JSON
 // keys and form fields, and anything shaped like a movitera secret.
 func Redact(s string) string {
-	s = jsonField.ReplaceAllString(s, `"$1":"[REDACTED]"`)
-	s = formField.ReplaceAllString(s, `$1$2=[REDACTED]`)
-	return secretLike.ReplaceAllString(s, "[REDACTED]")
+	s = jsonField().ReplaceAllString(s, `"$1":"[REDACTED]"`)
+	s = formField().ReplaceAllString(s, `$1$2=[REDACTED]`)
+	return secretLike().ReplaceAllString(s, "[REDACTED]")
 }
 
 func redactQuery(q string) string {
 	if q == "" {
 		return q
 	}
-	return formField.ReplaceAllString(q, `$1$2=[REDACTED]`)
+	return formField().ReplaceAllString(q, `$1$2=[REDACTED]`)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -45,7 +44,18 @@ const (
 	maxPageSize     = 500
 )
 
-var tokenIDPattern = regexp.MustCompile(`^tok_[0-9a-f]{16}$`)
+// validTokenID is ^tok_[0-9a-f]{16}$.
+func validTokenID(s string) bool {
+	if len(s) != 20 || s[:4] != "tok_" {
+		return false
+	}
+	for i := 4; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) *problem {
 	team, p := s.teamOf(r)
@@ -110,7 +120,7 @@ func decodeCursor(s string) (store.Cursor, bool) {
 		return store.Cursor{}, false
 	}
 	parts := strings.Split(string(b), ":")
-	if len(parts) != 3 || parts[0] != "v1" || !tokenIDPattern.MatchString(parts[2]) {
+	if len(parts) != 3 || parts[0] != "v1" || !validTokenID(parts[2]) {
 		return store.Cursor{}, false
 	}
 	n, err := strconv.ParseInt(parts[1], 10, 64)
