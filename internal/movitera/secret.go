@@ -123,3 +123,17 @@ func PublicPrefix(s string) string {
 	}
 	return DisplayPrefix(s)
 }
+
+// LooksLikeSecret reports whether s has a secret's tag and is longer than a
+// display prefix: a secret, perhaps mistyped, that must never be echoed.
+func LooksLikeSecret(s string) bool {
+	if len(s) <= DisplayPrefixLen {
+		return false
+	}
+	for _, tag := range typeTags {
+		if strings.HasPrefix(s, tag) {
+			return true
+		}
+	}
+	return false
+}

@@ -40,7 +40,7 @@ func (e *Error) Error() string {
 		arg := safetext.Clean(p.Arg)
 		switch {
 		case p.Secret:
-			fmt.Fprintf(&b, "%.12s… is a secret, not an id: pass it on stdin with --secret-stdin, so that it stays out of your shell history", arg)
+			fmt.Fprintf(&b, "%s… looks like a secret, not an id: pass a secret on stdin with --secret-stdin, so that it stays out of your shell history", secretShown(p.Arg))
 		case len(p.Candidates) == 0:
 			fmt.Fprintf(&b, "no token in team %s matches \"%s\" (an id, the start of an id, a prefix such as mvs_AbCdEfGh, or a name)", e.Team, arg)
 		default:
@@ -52,6 +52,15 @@ func (e *Error) Error() string {
 	}
 	b.WriteString("\nnothing was revoked; 'movitera tokens list' shows the team's tokens")
 	return b.String()
+}
+
+// secretShown is what may be shown of a secret-like argument: the public
+// prefix of a well-formed secret, only the type tag of anything else.
+func secretShown(a string) string {
+	if _, err := movitera.ParseSecret(a); err == nil {
+		return movitera.DisplayPrefix(a)
+	}
+	return a[:4]
 }
 
 // Resolve maps every argument to exactly one token of tokens. An argument
@@ -66,7 +75,7 @@ func Resolve(tokens []movitera.Token, team string, args []string) ([]movitera.To
 	var problems []Problem
 	for _, arg := range args {
 		a := strings.TrimSpace(arg)
-		if _, err := movitera.ParseSecret(a); err == nil {
+		if movitera.LooksLikeSecret(a) {
 			problems = append(problems, Problem{Arg: a, Secret: true})
 			continue
 		}
