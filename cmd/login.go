@@ -187,7 +187,7 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	if info == nil {
 		info, err = c.WithToken(token).User(ctx)
 		if err != nil {
-			fmt.Fprintf(ew, "warning: the token is stored but the server did not say who you are: %v\n", err)
+			fmt.Fprintf(ew, "warning: the token is stored but the server did not say who you are: %s\n", safetext.Clean(err.Error()))
 		}
 	}
 	who := ""
@@ -236,7 +236,7 @@ func revokeReplaced(ctx context.Context, ios *iostreams.IOStreams, c *client.Cli
 			continue
 		}
 		if err := c.RevokeSecret(ctx, tok); err != nil {
-			fmt.Fprintf(ios.ErrOut, "warning: could not revoke the previous CLI token %s (%v): revoke it with 'movitera tokens revoke %s'\n", prefix, err, prefix)
+			fmt.Fprintf(ios.ErrOut, "warning: could not revoke the previous CLI token %s (%s): revoke it with 'movitera tokens revoke %s'\n", prefix, safetext.Clean(err.Error()), prefix)
 			continue
 		}
 		fmt.Fprintf(ios.ErrOut, "Revoked the previous CLI token %s.\n", prefix)

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -115,6 +116,7 @@ type fakeVault struct {
 	mu      sync.Mutex
 	tokens  map[string]string // secret → team
 	revoked []string
+	role    string // the role in acme; "manager" when empty
 }
 
 func (v *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -130,8 +132,13 @@ func (v *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(`{"status":401,"code":"unauthenticated","detail":"unknown token"}`))
 			return
 		}
+		role := v.role
+		if role == "" {
+			role = "manager"
+		}
+		roleJSON, _ := json.Marshal(role)
 		w.Write([]byte(`{"user":{"id":"usr_1","email":"dev@movitera.local","name":"Dev User"},
-"teams":[{"slug":"acme","name":"Acme","role":"manager"},{"slug":"globex","name":"Globex","role":"member"}],
+"teams":[{"slug":"acme","name":"Acme","role":` + string(roleJSON) + `},{"slug":"globex","name":"Globex","role":"member"}],
 "token":{"id":"tok_0123456789abcdef","name":"laptop · cli","client_type":"sdk","prefix":"mvs_m7oxr2uh","team":"` + team + `",
 "created_at":"2026-01-01T00:00:00Z","last_used_at":null,"expires_at":"2026-04-01T00:00:00Z","revoked_at":null}}`))
 	case "/oauth/revoke":

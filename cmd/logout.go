@@ -106,7 +106,7 @@ func runLogout(ctx context.Context, o *LogoutOptions) error {
 		if ctx.Err() != nil {
 			return cmdutil.ErrCancel
 		}
-		fmt.Fprintf(ew, "warning: could not revoke the token %s on the server (%v); it stays valid until it expires: revoke it in the web app, Settings → Access tokens\n", prefix, err)
+		fmt.Fprintf(ew, "warning: could not revoke the token %s on the server (%s); it stays valid until it expires: revoke it in the web app, Settings → Access tokens\n", prefix, safetext.Clean(err.Error()))
 	} else {
 		revoked = true
 	}

@@ -107,7 +107,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	}
 	role := ""
 	if team.Role != "" {
-		role = " (" + string(team.Role) + ")"
+		role = " (" + safetext.Clean(string(team.Role)) + ")"
 	}
 	w := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "Server:\t%s\n", c.Server())

@@ -15,7 +15,10 @@ import (
 )
 
 func statusOptions(t *testing.T, token, source, location string) (*StatusOptions, *iostreams.IOStreams, func() (string, string)) {
-	v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}
+	return statusOptionsWith(t, &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}, token, source, location)
+}
+
+func statusOptionsWith(t *testing.T, v *fakeVault, token, source, location string) (*StatusOptions, *iostreams.IOStreams, func() (string, string)) {
 	srv := httptest.NewServer(v)
 	t.Cleanup(srv.Close)
 	ios, _, out, errOut := iostreams.Test()
@@ -88,6 +91,21 @@ func TestStatusRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out, _ := outputs(); out != "" {
+		t.Fatalf("stdout %q", out)
+	}
+}
+
+func TestStatusNeutralisesServerText(t *testing.T) {
+	v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}, role: "manager\x1b]0;PWNED\x07\x1b[2J"}
+	opts, _, outputs := statusOptionsWith(t, v, sdkSecret, "keyring", "the system keyring")
+	if err := runStatus(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := outputs()
+	if strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x07) {
+		t.Fatalf("escape sequence from the server reached the terminal: %q", out)
+	}
+	if !strings.Contains(out, `Team:       acme (manager\x1b]0;PWNED\a\x1b[2J)`) {
 		t.Fatalf("stdout %q", out)
 	}
 }

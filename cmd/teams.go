@@ -178,17 +178,17 @@ func runTeamsSwitch(ctx context.Context, opts *TeamsSwitchOptions) error {
 	if err := cfg.SetTeam(slug); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Current team is now %s (%s, %s).\n", team.Slug, safetext.Clean(team.Name), team.Role)
+	fmt.Fprintf(f.IO.ErrOut, "Current team is now %s (%s, %s).\n", safetext.Clean(team.Slug), safetext.Clean(team.Name), safetext.Clean(string(team.Role)))
 	// Is there a credential for the new team?
 	_, cred, err := f.AuthClient(ctx)
 	var ae *cmdutil.AuthError
 	switch {
 	case errors.As(err, &ae):
-		fmt.Fprintf(f.IO.ErrOut, "You are not signed in to %s yet: run 'movitera login --team %s'.\n", slug, slug)
+		fmt.Fprintf(f.IO.ErrOut, "You are not signed in to %s yet: run 'movitera login --team %s'.\n", safetext.Clean(slug), safetext.Clean(slug))
 	case err != nil:
 		return err
 	case cred.Source == "environment" && u.Token.Team != slug:
-		fmt.Fprintf(f.IO.ErrOut, "MOVITERA_TOKEN belongs to team %s, not %s: set it to a %s token, or unset it and run 'movitera login --team %s'.\n", u.Token.Team, slug, slug, slug)
+		fmt.Fprintf(f.IO.ErrOut, "MOVITERA_TOKEN belongs to team %s, not %s: set it to a %s token, or unset it and run 'movitera login --team %s'.\n", safetext.Clean(u.Token.Team), slug, slug, slug)
 	}
 	return nil
 }

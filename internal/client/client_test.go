@@ -52,7 +52,10 @@ func TestDebugTraceHidesSecrets(t *testing.T) {
 	if strings.Contains(out, secret) || strings.Contains(out, secret[4:20]) {
 		t.Fatalf("secret in trace:\n%s", out)
 	}
-	for _, want := range []string{"> POST " + srv.URL + "/api/v1/teams/acme/tokens", "> Authorization: Bearer [REDACTED]", `"secret":"[REDACTED]"`, "< 200 OK"} {
+	if strings.Contains(out, "key-1") {
+		t.Fatalf("idempotency key in trace:\n%s", out)
+	}
+	for _, want := range []string{"> POST " + srv.URL + "/api/v1/teams/acme/tokens", "> Authorization: Bearer [REDACTED]", "> Idempotency-Key: [REDACTED]", `"secret":"[REDACTED]"`, "< 200 OK"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("trace lacks %q:\n%s", want, out)
 		}
@@ -147,5 +150,28 @@ func TestNetworkErrorSaysWhatToDo(t *testing.T) {
 	var ne *NetworkError
 	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "cannot reach the vault at http://127.0.0.1:1") || !strings.Contains(err.Error(), "MOVITERA_SERVER") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestRedirectsStayWithinTheOrigin(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+	}))
+	defer other.Close()
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer vault.Close()
+	c, _ := New(Options{Server: vault.URL, Token: "secret-value"})
+	c.backoff = nil
+	_, err := c.User(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "refusing to follow a redirect from http://"+strings.TrimPrefix(vault.URL, "http://")+" to http://"+strings.TrimPrefix(other.URL, "http://")) {
+		t.Fatalf("got %v", err)
+	}
+	if leaked.Load() != 0 {
+		t.Fatal("the token followed the redirect to another origin")
 	}
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,7 +34,22 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	return &http.Client{Transport: rt, Timeout: timeout}
+	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: sameOrigin}
+}
+
+// sameOrigin follows a redirect only within the origin the request was
+// sent to: Go would otherwise carry the Authorization header (and a
+// 307/308 its body, a secret included) to another scheme, such as a
+// downgrade from https to http.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("stopped after 5 redirects")
+	}
+	from := via[0].URL
+	if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
+		return fmt.Errorf("refusing to follow a redirect from %s://%s to %s://%s: set --server to the vault's own address", from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 // debugTransport traces HTTP on stderr with every secret redacted.
@@ -82,7 +98,9 @@ func (d *debugTransport) flush(s string) {
 	io.WriteString(d.w, s)
 }
 
-var sensitiveHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Set-Cookie": true, "Proxy-Authorization": true, "Idempotency-Key": false}
+// sensitiveHeaders are never traced. The Idempotency-Key is one: with the
+// calling token it replays a creation's answer, the secret included.
+var sensitiveHeaders = map[string]bool{"Authorization": true, "Cookie": true, "Set-Cookie": true, "Proxy-Authorization": true, "Idempotency-Key": true}
 
 func writeHeaders(b *strings.Builder, mark string, h http.Header) {
 	keys := make([]string, 0, len(h))
@@ -112,16 +130,18 @@ var sensitiveFields = []string{"secret", "access_token", "refresh_token", "devic
 // every start of the binary.
 var (
 	jsonField = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`"(` + strings.Join(sensitiveFields, "|") + `)"\s*:\s*"(?:[^"\\]|\\.)*"`)
+		return regexp.MustCompile(`"(` + strings.Join(sensitiveFields, "|") + `)"\s*:\s*(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)`)
 	})
 	formField = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`(^|&)(` + strings.Join(sensitiveFields, "|") + `)=[^&]*`)
+		return regexp.MustCompile(`(^|[?&])(` + strings.Join(sensitiveFields, "|") + `)=[^&"\s]*`)
 	})
 	secretLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`mv[a-z]_[0-9A-Za-z]{20,}`) })
 )
 
 // Redact hides every secret in a request or response body: sensitive JSON
-// keys and form fields, and anything shaped like a movitera secret.
+// keys (string or number values), form fields and URL query parameters
+// (also inside JSON strings, as in verification_uri_complete), and
+// anything shaped like a movitera secret.
 func Redact(s string) string {
 	s = jsonField().ReplaceAllString(s, `"$1":"[REDACTED]"`)
 	s = formField().ReplaceAllString(s, `$1$2=[REDACTED]`)

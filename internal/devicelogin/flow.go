@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/movitera/movitera/internal/iostreams"
+	"github.com/movitera/movitera/internal/safetext"
 )
 
 // Errors that end a login. Their messages say what to do next.
@@ -218,11 +219,4 @@ func checkURL(s string) error {
 }
 
 // clean neutralises control characters in text from the server.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '?'
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return safetext.Clean(s) }

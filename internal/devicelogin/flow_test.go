@@ -298,7 +298,7 @@ func TestRefusesOddVerificationURL(t *testing.T) {
 }
 
 func TestServerControlCharactersNeutralised(t *testing.T) {
-	if got := clean("BCDF\x1b[2J-GHJK"); got != "BCDF?[2J-GHJK" {
+	if got := clean("BCDF\x1b[2J-GHJK\u202e"); got != `BCDF\x1b[2J-GHJK\u202e` {
 		t.Fatal(got)
 	}
 }
