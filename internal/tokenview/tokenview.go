@@ -1,5 +1,5 @@
 // Package tokenview renders access tokens for people and for programs: the
-// table of "movitera tokens list" (an aligned table on a terminal,
+// table of "movitera tokens list" (a tablewriter table on a terminal,
 // tab-separated lines in a pipe) and the JSON objects of --json.
 //
 // On a terminal with colour the seed's states are marked: "Expires in N
