@@ -7,29 +7,28 @@ import (
 	"github.com/movitera/movitera/internal/store"
 )
 
-// findUserCode looks a typed code up for a signed-in person. Codes that do
-// not exist spend the session's and the address's attempt buckets (RFC 8628
-// §5.1); when a bucket is empty no look-up is made. On failure it writes the
-// answer and returns nil.
+// findUserCode looks a typed code up for a signed-in person. Every look-up
+// takes an attempt from the session's and the address's buckets first (RFC
+// 8628 §5.1), given back when the code exists; when a bucket is empty no
+// look-up is made. On failure it writes the answer and returns nil.
 func (s *Server) findUserCode(w http.ResponseWriter, r *http.Request, pr *pageRequest, typed string) *store.DeviceCode {
 	now := s.now()
 	keys := map[string]limit{"session:" + pr.sess.IDHash: failuresPerSession, "ip:" + clientIP(r): failuresPerIP}
-	if wait, blocked := s.limits.blocked(now, keys); blocked {
+	if wait, ok := s.limits.reserve(now, keys); !ok {
 		s.pages.tooMany(w, wait)
 		return nil
 	}
 	code, ok := normalizeUserCode(typed)
 	if !ok {
-		s.limits.spend(now, keys)
 		s.codePage(w, http.StatusBadRequest, pr, typed, "That is not a valid code. It has 8 letters, like BCDF-GHJK, as shown in your terminal.")
 		return nil
 	}
 	d, err := s.db.DeviceByUserCode(r.Context(), code)
 	if errors.Is(err, store.ErrNotFound) {
-		s.limits.spend(now, keys)
 		s.codePage(w, http.StatusBadRequest, pr, typed, "No sign-in is waiting for that code. Check the code in your terminal and type it again.")
 		return nil
 	}
+	s.limits.refund(now, keys)
 	if err != nil {
 		s.pageError(w, r, err)
 		return nil

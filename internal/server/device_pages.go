@@ -116,12 +116,14 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		"ip:" + clientIP(r):               failuresPerIP,
 		"email:" + strings.ToLower(email): failuresPerEmail,
 	}
-	if wait, blocked := s.limits.blocked(now, keys); blocked {
+	// The attempt is taken before the check and given back on success.
+	if wait, ok := s.limits.reserve(now, keys); !ok {
 		s.pages.tooMany(w, wait)
 		return
 	}
 	user, err := s.db.UserByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.limits.refund(now, keys)
 		s.pageError(w, r, err)
 		return
 	}
@@ -129,23 +131,22 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		checkPassword(dummyHash(), f.Get("password"))
 	}
 	if user == nil || !checkPassword(user.PasswordHash, f.Get("password")) {
-		s.limits.spend(now, keys)
 		s.signInPage(w, http.StatusUnauthorized, pr, code, email, "The email, password or authenticator code is wrong. Check them and try again.")
 		return
 	}
 	switch err := s.checkTOTP(r.Context(), user, f.Get("otp"), now); {
 	case errors.Is(err, errWrongCode):
-		s.limits.spend(now, keys)
 		s.signInPage(w, http.StatusUnauthorized, pr, code, email, "The email, password or authenticator code is wrong. Check them and try again.")
 		return
 	case errors.Is(err, errUsedCode):
-		s.limits.spend(now, keys)
 		s.signInPage(w, http.StatusUnauthorized, pr, code, email, "That authenticator code was already used. Wait for the next code, then try again.")
 		return
 	case err != nil:
+		s.limits.refund(now, keys)
 		s.pageError(w, r, err)
 		return
 	}
+	s.limits.refund(now, keys)
 	if err := s.db.DeleteSession(r.Context(), pr.sess.IDHash); err != nil {
 		s.pageError(w, r, err)
 		return

@@ -79,21 +79,22 @@ func (s *Server) confirmSecondFactor(w http.ResponseWriter, r *http.Request) *pr
 	}
 	now := s.now()
 	keys := map[string]limit{"user:" + c.user.ID: failuresPerUser, "ip:" + clientIP(r): failuresPerIP}
-	if wait, blocked := s.limits.blocked(now, keys); blocked {
+	// The attempt is taken before the check and given back on success.
+	if wait, ok := s.limits.reserve(now, keys); !ok {
 		p := newProblem("rate_limited", "Too many wrong codes. Wait a minute, then try again with the code your authenticator app shows.")
 		p.retryAfter = wait
 		return p
 	}
 	switch err := s.checkTOTP(r.Context(), c.user, req.Code, now); {
 	case errors.Is(err, errWrongCode):
-		s.limits.spend(now, keys)
 		return newProblem("invalid_code", "That code is wrong. Type the 6-digit code your authenticator app shows now.")
 	case errors.Is(err, errUsedCode):
-		s.limits.spend(now, keys)
 		return newProblem("code_already_used", "That code was already used. Wait for your authenticator app to show the next code, then try again.")
 	case err != nil:
+		s.limits.refund(now, keys)
 		return s.internal(r, err)
 	}
+	s.limits.refund(now, keys)
 	until := now.Add(secondFactorWindow).Truncate(time.Second)
 	if err := s.db.SetSecondFactor(r.Context(), c.token.ID, until); err != nil {
 		return s.internal(r, err)
