@@ -13,8 +13,8 @@ import (
 // look-up is made. On failure it writes the answer and returns nil.
 func (s *Server) findUserCode(w http.ResponseWriter, r *http.Request, pr *pageRequest, typed string) *store.DeviceCode {
 	now := s.now()
-	keys := map[string]limit{"session:" + pr.sess.IDHash: failuresPerSession, "ip:" + clientIP(r): failuresPerIP}
-	if wait, ok := s.limits.reserve(now, keys); !ok {
+	keys := []keyed{bucketOf("session", pr.sess.IDHash, failuresPerSession), bucketOf("ip", clientIP(r), failuresPerIP)}
+	if wait, ok := s.limits.reserve(now, keys...); !ok {
 		s.pages.tooMany(w, wait)
 		return nil
 	}
@@ -28,7 +28,7 @@ func (s *Server) findUserCode(w http.ResponseWriter, r *http.Request, pr *pageRe
 		s.codePage(w, http.StatusBadRequest, pr, typed, "No sign-in is waiting for that code. Check the code in your terminal and type it again.")
 		return nil
 	}
-	s.limits.refund(now, keys)
+	s.limits.refund(now, keys...)
 	if err != nil {
 		s.pageError(w, r, err)
 		return nil

@@ -101,6 +101,14 @@ func codeForForm(raw string) string {
 	return strings.TrimSpace(raw)
 }
 
+// Longest fields of the sign-in form, in bytes (an email address is at most
+// 254 characters, RFC 5321).
+const (
+	maxEmail    = 254
+	maxPassword = 1024
+	maxOTP      = 16
+)
+
 // deviceLogin is POST /device/login: email, password and TOTP code.
 func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 	pr, ok := s.begin(w, r)
@@ -110,20 +118,25 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	email := strings.TrimSpace(f.Get("email"))
 	code := codeForForm(f.Get("user_code"))
+	// Over-long fields are refused before anything is looked up or keyed.
+	if len(email) > maxEmail || len(f.Get("password")) > maxPassword || len(f.Get("otp")) > maxOTP {
+		s.signInPage(w, http.StatusBadRequest, pr, code, "", "The email, password or authenticator code is too long. Check them and try again.")
+		return
+	}
 	now := s.now()
-	keys := map[string]limit{
-		"session:" + pr.sess.IDHash:       failuresPerSession,
-		"ip:" + clientIP(r):               failuresPerIP,
-		"email:" + strings.ToLower(email): failuresPerEmail,
+	keys := []keyed{
+		bucketOf("session", pr.sess.IDHash, failuresPerSession),
+		bucketOf("ip", clientIP(r), failuresPerIP),
+		bucketOf("email", strings.ToLower(email), failuresPerEmail),
 	}
 	// The attempt is taken before the check and given back on success.
-	if wait, ok := s.limits.reserve(now, keys); !ok {
+	if wait, ok := s.limits.reserve(now, keys...); !ok {
 		s.pages.tooMany(w, wait)
 		return
 	}
 	user, err := s.db.UserByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.limits.refund(now, keys)
+		s.limits.refund(now, keys...)
 		s.pageError(w, r, err)
 		return
 	}
@@ -142,11 +155,11 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		s.signInPage(w, http.StatusUnauthorized, pr, code, email, "That authenticator code was already used. Wait for the next code, then try again.")
 		return
 	case err != nil:
-		s.limits.refund(now, keys)
+		s.limits.refund(now, keys...)
 		s.pageError(w, r, err)
 		return
 	}
-	s.limits.refund(now, keys)
+	s.limits.refund(now, keys...)
 	if err := s.db.DeleteSession(r.Context(), pr.sess.IDHash); err != nil {
 		s.pageError(w, r, err)
 		return

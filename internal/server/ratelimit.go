@@ -1,8 +1,10 @@
 package server
 
 import (
+	"crypto/sha256"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -26,9 +28,39 @@ var (
 // limiters holds one bucket per (kind, key), for example ("ip", "10.0.0.1").
 // Every operation on them holds one lock, so an attempt is reserved before
 // it is evaluated: parallel requests cannot all see a bucket with room.
+//
+// Memory is bounded: a bucket is keyed by a 16-byte hash of its value
+// whatever that value's length, a refused request creates no bucket, full
+// buckets (no different from absent ones) are dropped every minute, and
+// there are never more than maxBuckets.
 type limiters struct {
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[limitKey]*bucket
+	max     int
+}
+
+// maxBuckets bounds the buckets held (about 100 bytes each).
+const maxBuckets = 100_000
+
+// limitKey names a bucket: its kind ("ip", "email", …) and the hash of its
+// value.
+type limitKey struct {
+	kind string
+	sum  [16]byte
+}
+
+// keyed is a bucket to spend from and its limit.
+type keyed struct {
+	key limitKey
+	lm  limit
+}
+
+// bucketOf names the bucket of a kind for a value, with its limit.
+func bucketOf(kind, value string, lm limit) keyed {
+	h := sha256.Sum256([]byte(value))
+	k := limitKey{kind: kind}
+	copy(k.sum[:], h[:])
+	return keyed{key: k, lm: lm}
 }
 
 // bucket is a token bucket: tokens as of last, refilled one per every up to
@@ -54,19 +86,23 @@ func (b *bucket) add(now time.Time, n float64) {
 	}
 }
 
-func newLimiters() *limiters { return &limiters{buckets: map[string]*bucket{}} }
+func (b *bucket) full(now time.Time) bool { return b.level(now) >= float64(b.lm.burst) }
+
+func newLimiters() *limiters {
+	return &limiters{buckets: map[limitKey]*bucket{}, max: maxBuckets}
+}
 
 // wait is how long until every bucket of keys has an attempt to give; 0
-// when all have. Callers hold l.mu.
-func (l *limiters) wait(now time.Time, keys map[string]limit) time.Duration {
+// when all have. It creates no bucket. Callers hold l.mu.
+func (l *limiters) wait(now time.Time, keys []keyed) time.Duration {
 	var wait time.Duration
-	for k, lm := range keys {
-		b, ok := l.buckets[k]
+	for _, k := range keys {
+		b, ok := l.buckets[k.key]
 		if !ok {
 			continue // a new bucket is full
 		}
 		if lvl := b.level(now); lvl < 1 {
-			if d := time.Duration((1 - lvl) * float64(lm.every)); d > wait {
+			if d := time.Duration((1 - lvl) * float64(k.lm.every)); d > wait {
 				wait = d
 			}
 		}
@@ -77,17 +113,20 @@ func (l *limiters) wait(now time.Time, keys map[string]limit) time.Duration {
 // reserve takes one attempt from every bucket of keys if all have one, and
 // otherwise takes none and says how long to wait. An attempt that turns out
 // to be a success is given back with refund.
-func (l *limiters) reserve(now time.Time, keys map[string]limit) (time.Duration, bool) {
+func (l *limiters) reserve(now time.Time, keys ...keyed) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if wait := l.wait(now, keys); wait > 0 {
 		return wait, false
 	}
-	for k, lm := range keys {
-		b, ok := l.buckets[k]
+	for _, k := range keys {
+		b, ok := l.buckets[k.key]
 		if !ok {
-			b = &bucket{tokens: float64(lm.burst), last: now, lm: lm}
-			l.buckets[k] = b
+			if len(l.buckets) >= l.max {
+				l.evict(now)
+			}
+			b = &bucket{tokens: float64(k.lm.burst), last: now, lm: k.lm}
+			l.buckets[k.key] = b
 		}
 		b.add(now, -1)
 	}
@@ -95,25 +134,53 @@ func (l *limiters) reserve(now time.Time, keys map[string]limit) (time.Duration,
 }
 
 // refund gives back an attempt taken by reserve.
-func (l *limiters) refund(now time.Time, keys map[string]limit) {
+func (l *limiters) refund(now time.Time, keys ...keyed) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for k := range keys {
-		if b, ok := l.buckets[k]; ok {
+	for _, k := range keys {
+		if b, ok := l.buckets[k.key]; ok {
 			b.add(now, 1)
 		}
 	}
 }
 
-// prune forgets buckets unused for an hour (they are full again by then).
-func (l *limiters) prune(now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// evict makes room when the map is at its bound: it drops the full buckets
+// and, if that is not enough, the least recently used ones, down to 90% of
+// the bound (so that the next evictions are a while away). Callers hold l.mu.
+func (l *limiters) evict(now time.Time) {
+	l.dropFull(now)
+	keep := l.max * 9 / 10
+	if len(l.buckets) <= keep {
+		return
+	}
+	type aged struct {
+		key  limitKey
+		last time.Time
+	}
+	all := make([]aged, 0, len(l.buckets))
 	for k, b := range l.buckets {
-		if now.Sub(b.last) > time.Hour {
+		all = append(all, aged{k, b.last})
+	}
+	slices.SortFunc(all, func(a, b aged) int { return a.last.Compare(b.last) })
+	for _, a := range all[:len(all)-keep] {
+		delete(l.buckets, a.key)
+	}
+}
+
+func (l *limiters) dropFull(now time.Time) {
+	for k, b := range l.buckets {
+		if b.full(now) {
 			delete(l.buckets, k)
 		}
 	}
+}
+
+// prune forgets the buckets that have filled up again: they are no
+// different from absent ones.
+func (l *limiters) prune(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dropFull(now)
 }
 
 // clientIP is the peer's address. Forwarding headers are not trusted: the

@@ -96,28 +96,86 @@ func TestRateLimitParallelAttempts(t *testing.T) {
 
 func TestLimitersReserveRefund(t *testing.T) {
 	l := newLimiters()
-	keys := map[string]limit{"a": {every: time.Minute, burst: 2}, "b": {every: time.Second, burst: 5}}
+	a, b := bucketOf("t", "a", limit{every: time.Minute, burst: 2}), bucketOf("t", "b", limit{every: time.Second, burst: 5})
+	keys := []keyed{a, b}
 	for i := 0; i < 2; i++ {
-		if _, ok := l.reserve(epoch, keys); !ok {
+		if _, ok := l.reserve(epoch, keys...); !ok {
 			t.Fatalf("attempt %d refused", i+1)
 		}
 	}
-	wait, ok := l.reserve(epoch, keys)
+	wait, ok := l.reserve(epoch, keys...)
 	if ok || wait != time.Minute {
 		t.Fatalf("third attempt: ok %v, wait %v; want refused for a minute", ok, wait)
 	}
 	// A refused attempt took nothing from the bucket that had room.
-	if lvl := l.buckets["b"].level(epoch); lvl != 3 {
+	if lvl := l.buckets[b.key].level(epoch); lvl != 3 {
 		t.Fatalf("b holds %v; want 3", lvl)
 	}
-	l.refund(epoch, keys)
-	if _, ok := l.reserve(epoch, keys); !ok {
+	l.refund(epoch, keys...)
+	if _, ok := l.reserve(epoch, keys...); !ok {
 		t.Fatal("refunded attempt refused")
 	}
-	if _, ok := l.reserve(epoch.Add(59*time.Second), keys); ok {
+	if _, ok := l.reserve(epoch.Add(59*time.Second), keys...); ok {
 		t.Fatal("refilled too early")
 	}
-	if _, ok := l.reserve(epoch.Add(time.Minute), keys); !ok {
+	if _, ok := l.reserve(epoch.Add(time.Minute), keys...); !ok {
 		t.Fatal("not refilled after a minute")
 	}
+}
+
+// The buckets stay bounded whatever is sent: keys of any length take the
+// same room, refused attempts create none, full ones are pruned, and there
+// are never more than the bound.
+func TestLimitersBounded(t *testing.T) {
+	l := newLimiters()
+	l.max = 100
+	lm := limit{every: time.Minute, burst: 2}
+	for i := 0; i < 1000; i++ {
+		l.reserve(epoch.Add(time.Duration(i)*time.Millisecond), bucketOf("email", strings.Repeat("x", i), lm))
+		if len(l.buckets) > l.max {
+			t.Fatalf("%d buckets after %d keys; bound %d", len(l.buckets), i+1, l.max)
+		}
+	}
+	// The most recently used survive eviction.
+	if _, ok := l.buckets[bucketOf("email", strings.Repeat("x", 999), lm).key]; !ok {
+		t.Error("the newest bucket was evicted")
+	}
+	// A refused attempt creates no bucket for its other keys.
+	full := bucketOf("session", "s", limit{every: time.Minute, burst: 1})
+	l.reserve(epoch, full)
+	n := len(l.buckets)
+	for i := 0; i < 10; i++ {
+		if _, ok := l.reserve(epoch, full, bucketOf("email", "new"+strings.Repeat("y", i), lm)); ok {
+			t.Fatal("attempt allowed from an empty bucket")
+		}
+	}
+	if len(l.buckets) != n {
+		t.Errorf("refused attempts created %d buckets", len(l.buckets)-n)
+	}
+	// Once full again, buckets are pruned.
+	l.prune(epoch.Add(time.Hour))
+	if len(l.buckets) != 0 {
+		t.Errorf("%d buckets left after they refilled", len(l.buckets))
+	}
+}
+
+// Over-long sign-in fields are refused before anything is keyed on them.
+func TestSignInFieldBounds(t *testing.T) {
+	f := newFixture(t)
+	b := newBrowser(t, f)
+	b.get("/device")
+	long := strings.Repeat("a", 60<<10) + "@example.com"
+	for _, vals := range []url.Values{
+		{"email": {long}, "password": {"x"}, "otp": {"000000"}},
+		{"email": {strings.Repeat("a", 243) + "@example.com"}, "password": {"x"}, "otp": {"000000"}},
+		{"email": {DevEmail}, "password": {strings.Repeat("p", 2000)}, "otp": {"000000"}},
+		{"email": {DevEmail}, "password": {"x"}, "otp": {strings.Repeat("1", 100)}},
+	} {
+		b.post("/device/login", vals).want(t, 400, "too long")
+	}
+	if n := len(f.srv.limits.buckets); n != 0 {
+		t.Errorf("%d rate-limit buckets after refused forms; want none", n)
+	}
+	// 254 bytes is still an email.
+	b.post("/device/login", url.Values{"email": {strings.Repeat("a", 242) + "@example.com"}, "password": {"x"}, "otp": {"000000"}}).want(t, 401)
 }

@@ -78,9 +78,9 @@ func (s *Server) confirmSecondFactor(w http.ResponseWriter, r *http.Request) *pr
 		return p
 	}
 	now := s.now()
-	keys := map[string]limit{"user:" + c.user.ID: failuresPerUser, "ip:" + clientIP(r): failuresPerIP}
+	keys := []keyed{bucketOf("user", c.user.ID, failuresPerUser), bucketOf("ip", clientIP(r), failuresPerIP)}
 	// The attempt is taken before the check and given back on success.
-	if wait, ok := s.limits.reserve(now, keys); !ok {
+	if wait, ok := s.limits.reserve(now, keys...); !ok {
 		p := newProblem("rate_limited", "Too many wrong codes. Wait a minute, then try again with the code your authenticator app shows.")
 		p.retryAfter = wait
 		return p
@@ -91,10 +91,10 @@ func (s *Server) confirmSecondFactor(w http.ResponseWriter, r *http.Request) *pr
 	case errors.Is(err, errUsedCode):
 		return newProblem("code_already_used", "That code was already used. Wait for your authenticator app to show the next code, then try again.")
 	case err != nil:
-		s.limits.refund(now, keys)
+		s.limits.refund(now, keys...)
 		return s.internal(r, err)
 	}
-	s.limits.refund(now, keys)
+	s.limits.refund(now, keys...)
 	until := now.Add(secondFactorWindow).Truncate(time.Second)
 	if err := s.db.SetSecondFactor(r.Context(), c.token.ID, until); err != nil {
 		return s.internal(r, err)

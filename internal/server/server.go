@@ -152,11 +152,11 @@ func (s *Server) background() {
 			if err := s.FlushUsage(context.Background()); err != nil {
 				s.log.Error("writing last use of tokens", "err", err)
 			}
+			s.limits.prune(s.now())
 		case <-prune.C:
 			if err := s.prune(context.Background()); err != nil {
 				s.log.Error("pruning", "err", err)
 			}
-			s.limits.prune(s.now())
 		}
 	}
 }
