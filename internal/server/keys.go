@@ -3,7 +3,9 @@ package server
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +15,12 @@ import (
 // sealer encrypts what the server must keep but not in the clear (the
 // result of an idempotent create, which holds a secret; TOTP secrets) with
 // AES-256-GCM under the key in <data-dir>/server.key.
-type sealer struct{ aead cipher.AEAD }
+//
+// It also signs (HMAC-SHA256) under a key derived from the same one.
+type sealer struct {
+	aead   cipher.AEAD
+	macKey []byte
+}
 
 const keyLen = 32
 
@@ -40,7 +47,19 @@ func loadKey(path string) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead}, nil
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("movitera mac key"))
+	return &sealer{aead: aead, macKey: m.Sum(nil)}, nil
+}
+
+// mac is the HMAC-SHA256 of msg for a purpose (so that a MAC made for one
+// purpose is never valid for another).
+func (s *sealer) mac(purpose, msg string) []byte {
+	m := hmac.New(sha256.New, s.macKey)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(msg))
+	return m.Sum(nil)
 }
 
 // seal encrypts plain, bound to context (so a sealed value cannot be moved to

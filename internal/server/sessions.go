@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/movitera/movitera/internal/movitera"
 	"github.com/movitera/movitera/internal/store"
@@ -14,7 +17,17 @@ import (
 // The browser session of the authorization pages lives in this cookie. The
 // server keeps only the SHA-256 of its value, with the session's CSRF token
 // and, once signed in, the user.
+//
+// Until someone signs in the session is anonymous and the server keeps
+// nothing: the cookie is "anon.<id>.<expiry>.<mac>", signed with a key
+// derived from the server key, and its CSRF token is derived from it. So a
+// visit costs no database row, however many there are.
 const sessionCookie = "movitera_session"
+
+const anonPrefix = "anon."
+
+// anonymousTTL is the lifetime of an anonymous session: time to sign in.
+const anonymousTTL = 30 * time.Minute
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -27,6 +40,9 @@ func (s *Server) currentSession(r *http.Request) (*store.Session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil, nil
+	}
+	if strings.HasPrefix(c.Value, anonPrefix) {
+		return s.anonymousSession(c.Value), nil
 	}
 	sess, err := s.db.SessionByHash(r.Context(), movitera.HashSecret(c.Value), s.now())
 	if errors.Is(err, store.ErrNotFound) {
@@ -42,11 +58,57 @@ func (s *Server) ensureSession(w http.ResponseWriter, r *http.Request) (*store.S
 	if err != nil || sess != nil {
 		return sess, err
 	}
-	return s.startSession(w, r, "")
+	return s.startAnonymous(w, r), nil
 }
 
-// startSession creates a session with a new id and CSRF token and sets its
-// cookie. Signing in starts a new one, so an id seen before sign-in is
+// anonMAC signs the part of an anonymous cookie before its MAC.
+func (s *Server) anonMAC(body string) string {
+	return base64.RawURLEncoding.EncodeToString(s.key.mac("anonymous session", body)[:16])
+}
+
+// startAnonymous sets a new anonymous session's cookie; nothing is stored.
+func (s *Server) startAnonymous(w http.ResponseWriter, r *http.Request) *store.Session {
+	id := make([]byte, 16)
+	rand.Read(id)
+	exp := s.now().Add(anonymousTTL).Truncate(time.Second)
+	body := anonPrefix + base64.RawURLEncoding.EncodeToString(id) + "." + strconv.FormatInt(exp.Unix(), 10)
+	value := body + "." + s.anonMAC(body)
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: value, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(anonymousTTL.Seconds()),
+	})
+	return s.anonymousSession(value)
+}
+
+// anonymousSession is the session of an anonymous cookie, or nil when it is
+// forged, malformed or expired.
+func (s *Server) anonymousSession(value string) *store.Session {
+	i := strings.LastIndexByte(value, '.')
+	if i < 0 {
+		return nil
+	}
+	body, mac := value[:i], value[i+1:]
+	if subtle.ConstantTimeCompare([]byte(mac), []byte(s.anonMAC(body))) != 1 {
+		return nil
+	}
+	j := strings.LastIndexByte(body, '.')
+	unix, err := strconv.ParseInt(body[j+1:], 10, 64)
+	if err != nil {
+		return nil
+	}
+	exp := time.Unix(unix, 0).UTC()
+	if !s.now().Before(exp) {
+		return nil
+	}
+	return &store.Session{
+		IDHash:    movitera.HashSecret(value),
+		CSRF:      base64.RawURLEncoding.EncodeToString(s.key.mac("anonymous csrf", value)),
+		CreatedAt: exp.Add(-anonymousTTL), ExpiresAt: exp,
+	}
+}
+
+// startSession creates a signed-in session with a new id and CSRF token and
+// sets its cookie. Signing in starts a new one, so an id seen before sign-in is
 // worthless after.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID string) (*store.Session, error) {
 	id := randomToken()

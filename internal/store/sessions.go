@@ -47,3 +47,10 @@ func (q queries) DeleteSession(ctx context.Context, hash string) error {
 	_, err := q.w.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash)
 	return err
 }
+
+// CountSessions is the number of sessions stored, expired or not.
+func (q queries) CountSessions(ctx context.Context) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n)
+	return n, err
+}

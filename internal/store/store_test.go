@@ -163,3 +163,29 @@ func TestTOTPSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSessions(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "s.db"))
+	userID, _ := seed(t, s)
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	if err := s.InsertSession(ctx, Session{IDHash: "h", CSRF: "c", UserID: userID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountSessions(ctx); n != 1 || err != nil {
+		t.Fatalf("%d sessions, %v", n, err)
+	}
+	got, err := s.SessionByHash(ctx, "h", now)
+	if err != nil || got.UserID != userID || got.CSRF != "c" {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	if _, err := s.SessionByHash(ctx, "h", now.Add(time.Hour)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired session: %v", err)
+	}
+	if err := s.DeleteSession(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountSessions(ctx); n != 0 {
+		t.Fatalf("%d sessions after delete", n)
+	}
+}
