@@ -24,6 +24,7 @@ type serverOptions struct {
 	Dev           bool
 	TLSCert       string
 	TLSKey        string
+	PublicURL     string
 	LogLevel      string
 	PollInterval  int
 	DeviceCodeTTL time.Duration
@@ -62,6 +63,7 @@ team globex) and a ready token, and writes them to <data-dir>/dev-credentials.js
 	fl.BoolVar(&opts.Dev, "dev", false, "set up a dev user, two teams and a token, and print them")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate file (PEM), to serve HTTPS")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key file (PEM), to serve HTTPS")
+	fl.StringVar(&opts.PublicURL, "public-url", "", "URL browsers reach the server at, for sign-in links (behind a reverse proxy); default: the listening address")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "request log on stderr: debug, info, warn, error or off")
 	fl.IntVar(&opts.PollInterval, "poll-interval", 5, "device flow polling interval, in seconds")
 	fl.DurationVar(&opts.DeviceCodeTTL, "device-code-ttl", server.DefaultDeviceCodeTTL, "lifetime of a device code")
@@ -80,6 +82,11 @@ func (o *serverOptions) validate() error {
 	}
 	if o.TLSCert == "" && !isLoopback(host) {
 		return cmdutil.FlagErrorf("refusing to serve plain HTTP on %s: use a loopback address (127.0.0.1, ::1, localhost), or give --tls-cert and --tls-key", o.Addr)
+	}
+	if o.PublicURL != "" {
+		if _, err := server.CheckPublicURL(o.PublicURL); err != nil {
+			return cmdutil.FlagErrorf("invalid --public-url %q: use http(s)://host[:port], such as https://vault.example.com", o.PublicURL)
+		}
 	}
 	if o.PollInterval < 1 || o.PollInterval > 60 {
 		return cmdutil.FlagErrorf("--poll-interval must be 1 to 60 seconds")
@@ -125,7 +132,7 @@ func runServer(ctx context.Context, o *serverOptions) error {
 	}
 	logger := slog.New(slog.NewTextHandler(o.errOut, &slog.HandlerOptions{Level: logLevels[o.LogLevel]}))
 	srv, err := server.Open(ctx, server.Config{
-		DataDir: dir, Dev: o.Dev, Logger: logger,
+		DataDir: dir, Dev: o.Dev, Logger: logger, PublicURL: o.PublicURL,
 		PollInterval: time.Duration(o.PollInterval) * time.Second, DeviceCodeTTL: o.DeviceCodeTTL,
 	})
 	if err != nil {
@@ -142,7 +149,11 @@ func runServer(ctx context.Context, o *serverOptions) error {
 	}
 	url := scheme + "://" + ln.Addr().String()
 	if o.Dev {
-		creds, err := srv.SetupDev(url)
+		devURL := url
+		if o.PublicURL != "" {
+			devURL, _ = server.CheckPublicURL(o.PublicURL)
+		}
+		creds, err := srv.SetupDev(devURL)
 		if err != nil {
 			ln.Close()
 			return err

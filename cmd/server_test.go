@@ -29,6 +29,8 @@ func TestServerFlagErrors(t *testing.T) {
 		{"--poll-interval", "0"},
 		{"--device-code-ttl", "1s"},
 		{"--log-level", "loud"},
+		{"--public-url", "vault.example.com"},
+		{"--public-url", "https://vault.example.com/?x=1"},
 		{"extra"},
 	} {
 		ios, _, _, _ := iostreams.Test()
@@ -123,5 +125,36 @@ func TestDefaultDataDir(t *testing.T) {
 	t.Setenv("HOME", "/home/p")
 	if d, _ := defaultDataDir(); d != "/home/p/.local/share/movitera" {
 		t.Errorf("without XDG_DATA_HOME: %s", d)
+	}
+}
+
+func TestServerPublicURL(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var uri string
+	opts := &serverOptions{
+		Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "off", PollInterval: 5, DeviceCodeTTL: 15 * time.Minute,
+		PublicURL: "https://vault.example.com/", errOut: &bytes.Buffer{},
+		ready: func(u string) {
+			go func() {
+				defer cancel()
+				resp, err := http.PostForm(u+"/oauth/device/code", map[string][]string{"client_id": {"movitera-cli"}})
+				if err != nil {
+					return
+				}
+				defer resp.Body.Close()
+				var d struct {
+					URI string `json:"verification_uri"`
+				}
+				json.NewDecoder(resp.Body).Decode(&d)
+				uri = d.URI
+			}()
+		},
+	}
+	if err := runServer(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if uri != "https://vault.example.com/device" {
+		t.Fatalf("verification_uri %q; want the --public-url", uri)
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/movitera/movitera/internal/movitera"
@@ -115,7 +118,7 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, "internal", "Something went wrong on the server. Try again.")
 		return
 	}
-	uri := baseURL(r) + "/device"
+	uri := s.publicURL(r) + "/device"
 	writeJSON(w, http.StatusOK, deviceAuthResponse{
 		DeviceCode: deviceCode, UserCode: displayUserCode(d.UserCode),
 		VerificationURI: uri, VerificationURIComplete: uri + "?user_code=" + displayUserCode(d.UserCode),
@@ -123,11 +126,33 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func baseURL(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host
+// publicURL is the base of the URLs handed to people: Config.PublicURL, else
+// the local address of the connection (the listening socket's, which a
+// client cannot choose), with https when the connection is TLS. The Host
+// header is never used: anyone can send any.
+func (s *Server) publicURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
 	}
-	return "http://" + r.Host
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return scheme + a.String()
+	}
+	return scheme + "127.0.0.1" // a handler called without a connection (tests)
+}
+
+// CheckPublicURL validates a public base URL (http or https, a host, no
+// query, fragment or user) and returns it without a trailing slash.
+func CheckPublicURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" ||
+		u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
+		return "", fmt.Errorf("public URL %q: want http(s)://host[:port][/path], such as https://vault.example.com", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // revokeSecret is POST /oauth/revoke (RFC 7009): it revokes a token from its

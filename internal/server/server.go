@@ -43,6 +43,12 @@ type Config struct {
 	DeviceCodeTTL time.Duration    // lifetime of a device code; default 15m
 	Now           func() time.Time // the clock; default time.Now (tests move it)
 	Logger        *slog.Logger     // request log; default discards
+
+	// PublicURL is the server's address as people's browsers reach it (for
+	// example https://vault.example.com behind a reverse proxy): the base of
+	// verification_uri. Empty means the address of the listening socket the
+	// request came in on. The request's Host header is never used.
+	PublicURL string
 }
 
 // Server is the vault. Create it with Open, serve Handler, end with Close.
@@ -86,6 +92,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.PublicURL != "" {
+		u, err := CheckPublicURL(cfg.PublicURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.PublicURL = u
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
