@@ -8,12 +8,17 @@ import (
 )
 
 // findUserCode looks a typed code up for a signed-in person. Every look-up
-// takes an attempt from the session's and the address's buckets first (RFC
-// 8628 §5.1), given back when the code exists; when a bucket is empty no
-// look-up is made. On failure it writes the answer and returns nil.
+// takes an attempt from the session's, the address's and the person's
+// buckets first (RFC 8628 §5.1), given back when the code exists; when a
+// bucket is empty no look-up is made. On failure it writes the answer and
+// returns nil.
 func (s *Server) findUserCode(w http.ResponseWriter, r *http.Request, pr *pageRequest, typed string) *store.DeviceCode {
 	now := s.now()
-	keys := []keyed{bucketOf("session", pr.sess.IDHash, failuresPerSession), bucketOf("ip", clientIP(r), failuresPerIP)}
+	keys := []keyed{
+		bucketOf("session", pr.sess.IDHash, failuresPerSession),
+		bucketOf("ip", clientNet(r), failuresPerIP),
+		bucketOf("user-code", pr.user.ID, codeFailuresPerUser),
+	}
 	if wait, ok := s.limits.reserve(now, keys...); !ok {
 		s.pages.tooMany(w, wait)
 		return nil

@@ -2,8 +2,8 @@ package server
 
 import (
 	"crypto/sha256"
-	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -17,12 +17,19 @@ type limit struct {
 
 // The limits. Failures (wrong user codes, passwords, TOTP codes) spend the
 // bucket; every RFC 7009 revocation and device-code request does.
+//
+// Sign-in failures are counted per email from one address, so that someone
+// who knows an email cannot lock its owner out from elsewhere; the looser
+// per-email ceiling bounds guessing from many addresses at once (one
+// address gets at most 5, then 1 a minute, of them).
 var (
-	failuresPerSession = limit{every: time.Minute, burst: 5}
-	failuresPerIP      = limit{every: 10 * time.Second, burst: 20}
-	failuresPerEmail   = limit{every: time.Minute, burst: 5}
-	failuresPerUser    = limit{every: time.Minute, burst: 5}
-	requestsPerIP      = limit{every: time.Second / 2, burst: 60}
+	failuresPerSession  = limit{every: time.Minute, burst: 5}
+	failuresPerIP       = limit{every: 10 * time.Second, burst: 20}
+	failuresPerEmailIP  = limit{every: time.Minute, burst: 5}
+	failuresPerEmail    = limit{every: 10 * time.Second, burst: 30}
+	failuresPerUser     = limit{every: time.Minute, burst: 5}
+	codeFailuresPerUser = limit{every: time.Minute, burst: 10}
+	requestsPerIP       = limit{every: time.Second / 2, burst: 60}
 )
 
 // limiters holds one bucket per (kind, key), for example ("ip", "10.0.0.1").
@@ -183,12 +190,18 @@ func (l *limiters) prune(now time.Time) {
 	l.dropFull(now)
 }
 
-// clientIP is the peer's address. Forwarding headers are not trusted: the
-// server is meant to be reached directly.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientNet is the client's address as the rate limits key it: the peer's
+// IPv4 address, or the /64 of its IPv6 address (one host commonly holds a
+// whole /64). Forwarding headers are not trusted: the server is meant to be
+// reached directly.
+func clientNet(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	a := ap.Addr().Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -178,4 +180,75 @@ func TestSignInFieldBounds(t *testing.T) {
 	}
 	// 254 bytes is still an email.
 	b.post("/device/login", url.Values{"email": {strings.Repeat("a", 242) + "@example.com"}, "password": {"x"}, "otp": {"000000"}}).want(t, 401)
+}
+
+// newBrowserFrom is a browser whose connections come from a loopback
+// address of its own (127.0.0.0/8 all reaches the test server).
+func newBrowserFrom(t *testing.T, f *fixture, ip string) *browser {
+	b := newBrowser(t, f)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	b.hc.Transport = &http.Transport{DialContext: d.DialContext}
+	return b
+}
+
+// Wrong passwords from one address do not lock the account's owner out
+// elsewhere; a looser ceiling per email holds across addresses.
+func TestSignInLockoutIsPerAddress(t *testing.T) {
+	f := newFixture(t)
+	wrong := func() url.Values { return url.Values{"email": {DevEmail}, "password": {"wrong"}, "otp": {"000000"}} }
+	// From 127.0.0.2, in fresh sessions, the pair (email, address) runs out.
+	for i := 0; i < failuresPerEmailIP.burst; i++ {
+		b := newBrowserFrom(t, f, "127.0.0.2")
+		b.get("/device")
+		b.post("/device/login", wrong()).want(t, 401)
+	}
+	b := newBrowserFrom(t, f, "127.0.0.2")
+	b.get("/device")
+	b.post("/device/login", wrong()).want(t, 429)
+	// The owner, from another address, signs in.
+	owner := newBrowserFrom(t, f, "127.0.0.3")
+	owner.signIn("").want(t, 200, "Enter the code")
+
+	// The per-email ceiling: spread over addresses, failures run out too.
+	g := newFixture(t)
+	for n, ip := 0, 10; n < failuresPerEmail.burst; ip++ {
+		for i := 0; i < failuresPerEmailIP.burst && n < failuresPerEmail.burst; i, n = i+1, n+1 {
+			b := newBrowserFrom(t, g, "127.0.1."+strconv.Itoa(ip))
+			b.get("/device")
+			b.post("/device/login", wrong()).want(t, 401)
+		}
+	}
+	late := newBrowserFrom(t, g, "127.0.2.1")
+	late.get("/device")
+	late.post("/device/login", wrong()).want(t, 429)
+}
+
+// Wrong user codes are counted per person too, whatever the session.
+func TestUserCodeFailuresPerUser(t *testing.T) {
+	f := newFixture(t)
+	var bs []*browser
+	for i := 0; i < 3; i++ {
+		b := newBrowser(t, f)
+		b.signIn("").want(t, 200, "Enter the code")
+		bs = append(bs, b)
+	}
+	for n := 0; n < codeFailuresPerUser.burst; n++ {
+		bs[n%3].post("/device/code", url.Values{"user_code": {"BBBB-BBBB"}}).want(t, 400, "No sign-in is waiting")
+	}
+	bs[2].post("/device/code", url.Values{"user_code": {"BBBB-BBBB"}}).want(t, 429)
+}
+
+func TestClientNet(t *testing.T) {
+	for remote, want := range map[string]string{
+		"192.0.2.1:5000":              "192.0.2.1",
+		"[::ffff:192.0.2.1]:5000":     "192.0.2.1",
+		"[2001:db8:1:2:3:4:5:6]:5000": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::1]:443":  "2001:db8:1:2::/64",
+		"[fe80::1%eth0]:5000":         "fe80::/64",
+		"not an address":              "not an address",
+	} {
+		if got := clientNet(&http.Request{RemoteAddr: remote}); got != want {
+			t.Errorf("%s: %s; want %s", remote, got, want)
+		}
+	}
 }
