@@ -8,8 +8,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // sealer encrypts what the server must keep but not in the clear (the
@@ -24,8 +26,12 @@ type sealer struct {
 
 const keyLen = 32
 
-// loadKey reads the server key, creating it (0600) on first start.
-func loadKey(path string) (*sealer, error) {
+// loadKey reads the server key, creating it (0600) on first start. A key
+// that others may read is made 0600, with a warning.
+func loadKey(path string, log *slog.Logger) (*sealer, error) {
+	if err := tighten(path, 0o600, log); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("server key: %w", err)
+	}
 	key, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		key = make([]byte, keyLen)
@@ -102,4 +108,26 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// tighten takes the group's and others' permissions off a file or directory
+// that has any (a data directory made by hand, a key restored from a
+// backup), and says so: what it holds may have been read.
+func tighten(path string, perm os.FileMode, log *slog.Logger) error {
+	if runtime.GOOS == "windows" {
+		return nil // permission bits mean nothing there
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, perm); err != nil {
+		return err
+	}
+	log.Warn("permissions were too open: other users of this machine could read it; made it private",
+		"path", path, "was", st.Mode().Perm().String(), "now", perm.String())
+	return nil
 }

@@ -103,11 +103,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	if err := tighten(cfg.DataDir, 0o700, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
 	unlock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	key, err := loadKey(filepath.Join(cfg.DataDir, "server.key"))
+	key, err := loadKey(filepath.Join(cfg.DataDir, "server.key"), cfg.Logger)
 	if err != nil {
 		unlock()
 		return nil, err
