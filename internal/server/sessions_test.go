@@ -49,7 +49,11 @@ func TestAnonymousSessionCookie(t *testing.T) {
 	if got := login(value, b.csrf); got != 401 {
 		t.Fatalf("anonymous session with its CSRF token: %d; want 401 (wrong password)", got)
 	}
-	if got := login(value, "x"+b.csrf[1:]); got != 403 {
+	other := "x"
+	if b.csrf[0] == 'x' {
+		other = "y"
+	}
+	if got := login(value, other+b.csrf[1:]); got != 403 {
 		t.Fatalf("wrong CSRF token: %d; want 403", got)
 	}
 	// A cookie with a changed expiry (or any other byte) is no session.
