@@ -34,8 +34,10 @@ func (s *totpSteps) next(now time.Time) (string, error) {
 	defer s.mu.Unlock()
 	for deadline := now.Add(45 * time.Second); now.Before(deadline); now = time.Now() {
 		cur := now.Unix() / 30
-		for _, step := range []int64{cur - 1, cur, cur + 1} {
-			if s.used[step] {
+		// The previous step leaves the server's window when the current
+		// period ends: hand it out last, and only while 10 s remain.
+		for _, step := range []int64{cur, cur + 1, cur - 1} {
+			if s.used[step] || (step == cur-1 && (cur+1)*30-now.Unix() < 10) {
 				continue
 			}
 			code, err := totp.GenerateCodeCustom(s.secret, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})

@@ -163,11 +163,13 @@ func (s *totpSteps) next() (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
-		cur := time.Now().Unix() / 30
+		now := time.Now().Unix()
+		cur := now / 30
 		// The current step first, then the next one, then the previous
-		// one (the closest to falling out of the window) last.
+		// one, which leaves the server's window when the current period
+		// ends: only while 10 s of it remain, time enough to use it.
 		for _, step := range []int64{cur, cur + 1, cur - 1} {
-			if s.used[step] {
+			if s.used[step] || (step == cur-1 && (cur+1)*30-now < 10) {
 				continue
 			}
 			code, err := totp.GenerateCodeCustom(s.secret, time.Unix(step*30, 0), totp.ValidateOpts{
