@@ -108,5 +108,5 @@ say "movitera tokens list"
 
 cat >&2 <<EOF
 
-Done. To keep a vault of your own running: movitera server --dev (see docs/server.md).
+Done. To keep a vault of your own running: bin/movitera server --dev (see docs/server.md).
 EOF
