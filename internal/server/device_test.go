@@ -277,10 +277,10 @@ func TestDevicePolling(t *testing.T) {
 	f := newFixture(t)
 	d := f.startDevice(t, map[string]string{"client_id": "movitera-cli"})
 	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "authorization_pending")
-	f.clock.Advance(4 * time.Second)
+	f.clock.Advance(3 * time.Second)
 	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "slow_down")
-	// The interval is now 10 seconds from that poll.
-	f.clock.Advance(9 * time.Second)
+	// The interval is now 10 seconds from that poll (1 s of slack).
+	f.clock.Advance(8 * time.Second)
 	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "slow_down")
 	f.clock.Advance(15 * time.Second)
 	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "authorization_pending")
@@ -317,5 +317,42 @@ func TestDeviceAuthorizationRequests(t *testing.T) {
 			t.Fatal("repeated code")
 		}
 		seen[d.UserCode], seen[d.DeviceCode] = true, true
+	}
+}
+
+// A client that polls on its interval, give or take a few milliseconds of
+// timer jitter, is not told to slow down; one that polls at half of it is.
+func TestDevicePollingSlack(t *testing.T) {
+	f := newFixture(t)
+	d := f.startDevice(t, map[string]string{"client_id": "movitera-cli"})
+	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "authorization_pending")
+	for i := 0; i < 3; i++ {
+		f.clock.Advance(5*time.Second - 10*time.Millisecond)
+		wantOAuth(t, f.poll(d, "movitera-cli"), 400, "authorization_pending")
+	}
+	f.clock.Advance(2500 * time.Millisecond)
+	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "slow_down")
+	// The interval is now 10 s: 10 ms early is fine, half of it is not.
+	f.clock.Advance(10*time.Second - 10*time.Millisecond)
+	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "authorization_pending")
+	f.clock.Advance(5 * time.Second)
+	wantOAuth(t, f.poll(d, "movitera-cli"), 400, "slow_down")
+
+	for _, c := range []struct {
+		elapsed, interval time.Duration
+		want              bool
+	}{
+		{5*time.Second - 10*time.Millisecond, 5 * time.Second, false},
+		{4 * time.Second, 5 * time.Second, false},
+		{4*time.Second - time.Millisecond, 5 * time.Second, true},
+		{2500 * time.Millisecond, 5 * time.Second, true},
+		{800 * time.Millisecond, time.Second, false}, // interval/5 when under 1 s
+		{790 * time.Millisecond, time.Second, true},
+		{29 * time.Second, 30 * time.Second, false}, // 1 s at most
+		{28 * time.Second, 30 * time.Second, true},
+	} {
+		if got := tooSoon(c.elapsed, c.interval); got != c.want {
+			t.Errorf("tooSoon(%v, %v) = %v; want %v", c.elapsed, c.interval, got, c.want)
+		}
 	}
 }

@@ -42,6 +42,14 @@ func normalizeUserCode(s string) (string, bool) {
 	return s, true
 }
 
+// tooSoon says whether a poll that came elapsed after the previous one is
+// too fast for interval. Clients that poll on a timer (x/oauth2 among them)
+// come back a few milliseconds early now and then; a poll is too fast only
+// when it is early by more than min(1 s, interval/5).
+func tooSoon(elapsed, interval time.Duration) bool {
+	return elapsed < interval-min(time.Second, interval/5)
+}
+
 type deviceTokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
@@ -102,7 +110,7 @@ func (s *Server) exchangeDeviceCode(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		interval := d.Interval
-		if d.LastPollAt != nil && now.Sub(*d.LastPollAt) < time.Duration(d.Interval)*time.Second {
+		if d.LastPollAt != nil && tooSoon(now.Sub(*d.LastPollAt), time.Duration(d.Interval)*time.Second) {
 			interval += 5 // RFC 8628 §3.5: the client must add 5 seconds
 			result = &oauthError{Error: "slow_down", Description: "Polling too fast: wait the interval, plus 5 seconds, between requests."}
 		}
