@@ -68,7 +68,17 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) *problem {
 				if err != nil {
 					return err
 				}
-				return json.Unmarshal(plain, &resp)
+				if err := json.Unmarshal(plain, &resp); err != nil {
+					return err
+				}
+				// The secret is the stored one; the token is as it is now
+				// (revoked, used since), never the first answer's snapshot.
+				row, err := tx.TokenByID(ctx, team.ID, resp.Token.ID)
+				if err != nil {
+					return err
+				}
+				resp.Token = s.apiToken(row)
+				return nil
 			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}

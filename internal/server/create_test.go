@@ -209,3 +209,36 @@ func TestIdempotentCreate(t *testing.T) {
 		t.Fatalf("retry without confirmation: %d %s", again.StatusCode, again.body)
 	}
 }
+
+// A replay shows the token as it is now: revoked and used since the first
+// answer, with the secret of the first answer.
+func TestIdempotentReplayShowsCurrentToken(t *testing.T) {
+	f := newFixture(t)
+	f.confirm(f.dev.Token)
+	body := map[string]any{"name": "deploy", "client_type": "sdk", "expires_in_days": 30}
+	first := f.do("POST", "/api/v1/teams/acme/tokens", f.dev.Token, body, "Idempotency-Key", "k1")
+	wantStatus(t, first, 201)
+	var cr createResponse
+	first.json(t, &cr)
+	if cr.Token.RevokedAt != nil || cr.Token.LastUsedAt != nil {
+		t.Fatalf("first answer: %s", first.body)
+	}
+	f.clock.Advance(time.Minute)
+	wantStatus(t, f.do("GET", "/api/v1/user", cr.Secret, nil), 200)
+	f.clock.Advance(time.Minute)
+	wantStatus(t, f.do("DELETE", "/api/v1/teams/acme/tokens/"+cr.Token.ID, f.dev.Token, nil), 200)
+
+	again := f.do("POST", "/api/v1/teams/acme/tokens", f.dev.Token, body, "Idempotency-Key", "k1")
+	wantStatus(t, again, 201)
+	var rr createResponse
+	again.json(t, &rr)
+	if rr.Secret != cr.Secret || rr.Token.ID != cr.Token.ID || !rr.Token.CreatedAt.Equal(cr.Token.CreatedAt) {
+		t.Fatalf("replay %s; first %s", again.body, first.body)
+	}
+	if rr.Token.RevokedAt == nil || !rr.Token.RevokedAt.Equal(epoch.Add(totpPeriod*time.Second+2*time.Minute)) {
+		t.Errorf("replay revoked_at = %v; want the revocation time", rr.Token.RevokedAt)
+	}
+	if rr.Token.LastUsedAt == nil || !rr.Token.LastUsedAt.Equal(epoch.Add(totpPeriod*time.Second+time.Minute)) {
+		t.Errorf("replay last_used_at = %v; want the time of use", rr.Token.LastUsedAt)
+	}
+}
