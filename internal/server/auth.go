@@ -31,20 +31,43 @@ func (s *Server) authenticate(next func(http.ResponseWriter, *http.Request) *pro
 	return s.api(func(w http.ResponseWriter, r *http.Request) *problem {
 		c, p := s.authorize(r)
 		if p != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="movitera"`)
+			if p.Status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", bearerChallenge(r))
+			}
 			return p
 		}
 		return next(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	})
 }
 
-func (s *Server) authorize(r *http.Request) (*caller, *problem) {
+// bearerChallenge is the WWW-Authenticate of a 401 (RFC 6750 §3): the realm
+// alone when the request carried no bearer token, with
+// error="invalid_token" when it carried one that was refused (unknown,
+// malformed, revoked or expired).
+func bearerChallenge(r *http.Request) string {
+	if _, ok := bearerOf(r); !ok {
+		return `Bearer realm="movitera"`
+	}
+	return `Bearer realm="movitera", error="invalid_token"`
+}
+
+// bearerOf is the token of an "Authorization: Bearer" header; ok is false
+// when the request has none.
+func bearerOf(r *http.Request) (secret string, ok bool) {
 	h := r.Header.Get("Authorization")
 	scheme, secret, ok := strings.Cut(h, " ")
 	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, newProblem("unauthenticated", "This request has no access token. Sign in with \"movitera login\" or set MOVITERA_TOKEN.")
+		return "", false
 	}
 	secret = strings.TrimSpace(secret)
+	return secret, secret != ""
+}
+
+func (s *Server) authorize(r *http.Request) (*caller, *problem) {
+	secret, ok := bearerOf(r)
+	if !ok {
+		return nil, newProblem("unauthenticated", "This request has no access token. Sign in with \"movitera login\" or set MOVITERA_TOKEN.")
+	}
 	if _, err := movitera.ParseSecret(secret); err != nil {
 		return nil, newProblem("unauthenticated", "The access token is not a valid Movitera token (its checksum does not match). Check that it was copied whole, or sign in again.")
 	}

@@ -89,7 +89,7 @@ func TestNotFoundAndMethods(t *testing.T) {
 	wantProblem(t, f.do("GET", "/api/v1/nothing", f.dev.Token, nil), 404, "not_found")
 	r := f.do("PUT", "/api/v1/user", f.dev.Token, nil)
 	wantProblem(t, r, 405, "method_not_allowed")
-	if r.Header.Get("Allow") != "GET" {
+	if r.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("Allow = %q", r.Header.Get("Allow"))
 	}
 	wantProblem(t, f.do("GET", "/oauth/token", "", nil), 405, "method_not_allowed")
@@ -148,5 +148,78 @@ func TestLastUseIsCoalesced(t *testing.T) {
 	row, _ = f.srv.db.TokenByHash(ctx, movitera.HashSecret(f.dev.Token))
 	if row.LastUsedAt == nil || !row.LastUsedAt.Equal(epoch.Add(time.Hour)) {
 		t.Fatalf("last use after restart %v", row.LastUsedAt)
+	}
+}
+
+// Every 401 challenges for a bearer token (RFC 6750 §3): the realm alone
+// when no token was sent, error="invalid_token" when one was refused. Other
+// refusals carry no challenge.
+func TestUnauthorizedChallenges(t *testing.T) {
+	f := newFixture(t)
+	bad := []byte(f.dev.Token)
+	bad[10] ^= 1
+	unknown, _ := movitera.NewSecret(movitera.TypeSDK)
+	_, revoked := f.create(f.dev.Token, "acme", "revoked", movitera.TypeSDK, 30)
+	wantStatus(t, f.form("/oauth/revoke", map[string]string{"token": revoked}), 200)
+	_, expired := f.create(f.dev.Token, "acme", "expired", movitera.TypeSDK, 7)
+
+	const realm = `Bearer realm="movitera"`
+	const invalid = `Bearer realm="movitera", error="invalid_token"`
+	for _, c := range []struct {
+		name, token, authorization, code, challenge string
+	}{
+		{"no header", "", "", "unauthenticated", realm},
+		{"basic", "", "Basic abc", "unauthenticated", realm},
+		{"empty bearer", "", "Bearer ", "unauthenticated", realm},
+		{"bad checksum", string(bad), "", "unauthenticated", invalid},
+		{"not ours", "ghp_notours", "", "unauthenticated", invalid},
+		{"unknown", unknown, "", "unauthenticated", invalid},
+		{"revoked", revoked, "", "token_revoked", invalid},
+	} {
+		var hdr []string
+		if c.authorization != "" {
+			hdr = []string{"Authorization", c.authorization}
+		}
+		r := f.do("GET", "/api/v1/user", c.token, nil, hdr...)
+		wantProblem(t, r, 401, c.code)
+		if got := r.Header.Values("WWW-Authenticate"); len(got) != 1 || got[0] != c.challenge {
+			t.Errorf("%s: WWW-Authenticate %q; want %q", c.name, got, c.challenge)
+		}
+	}
+	f.clock.Advance(8 * 24 * time.Hour)
+	r := f.do("GET", "/api/v1/teams/acme/tokens", expired, nil)
+	wantProblem(t, r, 401, "token_expired")
+	if got := r.Header.Get("WWW-Authenticate"); got != invalid {
+		t.Errorf("expired: WWW-Authenticate %q; want %q", got, invalid)
+	}
+	// A known token refused for its team is a 403, without a challenge.
+	r = f.do("GET", "/api/v1/teams/globex/tokens", f.dev.Token, nil)
+	wantProblem(t, r, 403, "team_forbidden")
+	if got := r.Header.Get("WWW-Authenticate"); got != "" {
+		t.Errorf("403 with WWW-Authenticate %q", got)
+	}
+}
+
+// Every 405 lists, in one Allow field, the methods its path answers.
+func TestMethodNotAllowedLists(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct{ method, path, allow string }{
+		{"PUT", "/api/v1/user", "GET, HEAD"},
+		{"DELETE", "/api/v1/second-factor", "POST"},
+		{"PUT", "/api/v1/teams/acme/tokens", "GET, HEAD, POST"},
+		{"PATCH", "/api/v1/teams/acme/tokens/tok_0000000000000000", "DELETE"},
+		{"GET", "/api/v1/teams/acme/tokens/revoke", "POST, DELETE"},
+		{"GET", "/oauth/token", "POST"},
+		{"HEAD", "/oauth/device/code", "POST"},
+		{"DELETE", "/device", "GET, HEAD"},
+		{"GET", "/device/login", "POST"},
+	} {
+		r := f.do(c.method, c.path, f.dev.Token, nil)
+		if r.StatusCode != 405 {
+			t.Errorf("%s %s: %d; want 405", c.method, c.path, r.StatusCode)
+		}
+		if got := r.Header.Values("Allow"); len(got) != 1 || got[0] != c.allow {
+			t.Errorf("%s %s: Allow %q; want %q", c.method, c.path, got, c.allow)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -129,13 +130,15 @@ func (s *Server) notFound(mux *http.ServeMux) http.Handler {
 			probe.Method = m
 			if _, pattern := mux.Handler(probe); pattern != "" {
 				allow = append(allow, m)
+				if m == http.MethodGet {
+					allow = append(allow, http.MethodHead) // GET routes answer HEAD too
+				}
 			}
 		}
 		isAPI := hasPrefix(r.URL.Path, "/api/") || hasPrefix(r.URL.Path, "/oauth/")
 		if len(allow) > 0 {
-			for _, m := range allow {
-				w.Header().Add("Allow", m)
-			}
+			// One field, so that a client reading the first value sees them all.
+			w.Header().Set("Allow", strings.Join(allow, ", "))
 			if isAPI {
 				writeProblem(w, newProblem("method_not_allowed", "This endpoint does not accept "+r.Method+". See docs/api.md for its methods."))
 				return
