@@ -158,7 +158,10 @@ func validateCreate(req createRequest) (string, movitera.ClientType, int, *probl
 }
 
 // checkName trims a token name and checks it: 1 to 100 characters, no
-// control characters. bad, when not empty, says what is wrong.
+// control characters, and at least one visible character (a letter, number,
+// symbol or punctuation): a name made only of zero-width, format or
+// combining characters shows as nothing in a list. bad, when not empty,
+// says what is wrong.
 func checkName(s string) (name, bad string) {
 	name = strings.TrimSpace(s)
 	if name == "" {
@@ -175,7 +178,15 @@ func checkName(s string) (name, bad string) {
 			return "", "The token name has control characters. Use letters, digits, spaces and punctuation only."
 		}
 	}
+	if strings.IndexFunc(name, visible) < 0 {
+		return "", "The token name has no visible character. Give it a name people can read, such as \"meu macbook · cli\"."
+	}
 	return name, ""
+}
+
+// visible is a letter, number, symbol or punctuation character.
+func visible(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.N, unicode.S, unicode.P)
 }
 
 // insertToken creates a token in tx and returns it with its secret, which is

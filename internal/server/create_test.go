@@ -65,6 +65,13 @@ func TestCreateTokenRefusals(t *testing.T) {
 		{"long name", `{"name":"` + long + `","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
 		{"control in name", `{"name":"a\u001b[31mb","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
 		{"newline in name", `{"name":"a\nb","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
+		{"zero-width space name", `{"name":"\u200b","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
+		{"zero-width joiners name", `{"name":"\u200b\u200c\u200d","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
+		{"soft hyphen name", `{"name":" \u00ad ","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
+		{"tag characters name", `{"name":"\udb40\udc61\udb40\udc62","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
+		{"word joiner and BOM name", `{"name":"\u2060\ufeff","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
+		{"combining mark name", `{"name":"\u0301","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
+		{"spaces and invisibles name", `{"name":"\u3000\u200b\u00a0","client_type":"sdk","expires_in_days":7}`, "", 422, "invalid_name"},
 		{"no type", `{"name":"x","expires_in_days":7}`, "", 422, "invalid_client_type"},
 		{"unknown type", `{"name":"x","client_type":"robot","expires_in_days":7}`, "", 422, "invalid_client_type"},
 		{"upper-case type", `{"name":"x","client_type":"SDK","expires_in_days":7}`, "", 422, "invalid_client_type"},
@@ -241,4 +248,23 @@ func TestIdempotentReplayShowsCurrentToken(t *testing.T) {
 	if rr.Token.LastUsedAt == nil || !rr.Token.LastUsedAt.Equal(epoch.Add(totpPeriod*time.Second+time.Minute)) {
 		t.Errorf("replay last_used_at = %v; want the time of use", rr.Token.LastUsedAt)
 	}
+}
+
+// A name needs one visible character; any letter, number, symbol or
+// punctuation will do, in any script, beside invisible ones.
+func TestCheckNameVisible(t *testing.T) {
+	for _, ok := range []string{"x", "7", "·", "—", "🔑", "ci\u200bbot", "\u00adé", "名前", "  $  "} {
+		if _, bad := checkName(ok); bad != "" {
+			t.Errorf("checkName(%q) refused: %s", ok, bad)
+		}
+	}
+	for _, no := range []string{"\u200b", "\u200b\u200c", "\u00ad", "\U000E0061\U000E0062", "\u034f", "\u180e", "\u0301\u0302", "\u2060 \ufeff"} {
+		if _, bad := checkName(no); bad == "" {
+			t.Errorf("checkName(%q) accepted", no)
+		}
+	}
+	// The device name of the device flow names a token too.
+	f := newFixture(t)
+	wantOAuth(t, f.form("/oauth/device/code", map[string]string{"client_id": "movitera-cli", "device_name": "\u200b\u200c"}), 400, "invalid_request")
+	f.startDevice(t, map[string]string{"client_id": "movitera-cli", "device_name": "ci\u200bbot"})
 }
