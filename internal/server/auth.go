@@ -75,6 +75,7 @@ func (s *Server) authorize(r *http.Request) (*caller, *problem) {
 	hash := movitera.HashSecret(secret)
 	gen := s.db.Generation() // before any read: see authCache
 	if c := s.auth.caller(gen, hash); c != nil {
+		noteToken(r, c.token.ID)
 		now := s.now()
 		if c.token.StateAt(now) == movitera.StateExpired {
 			return nil, newProblem("token_expired", "This access token has expired. Sign in again with \"movitera login\" or create a new token.")
@@ -89,6 +90,7 @@ func (s *Server) authorize(r *http.Request) (*caller, *problem) {
 	if err != nil {
 		return nil, s.internal(r, err)
 	}
+	noteToken(r, tok.ID) // refused or not: a revoked token still in use is worth tracing
 	now := s.now()
 	switch tok.StateAt(now) {
 	case movitera.StateRevoked:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,18 +47,38 @@ type fixture struct {
 	srv   *Server
 	ts    *httptest.Server
 	dev   *DevCredentials
+	logs  *syncBuffer // the server's log, as JSON lines
+}
+
+// syncBuffer is a buffer the server's goroutines write to while a test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), clock: &clock{t: epoch}}
+	f := &fixture{t: t, dir: t.TempDir(), clock: &clock{t: epoch}, logs: &syncBuffer{}}
 	f.open()
 	return f
 }
 
 func (f *fixture) open() {
 	f.t.Helper()
-	srv, err := Open(context.Background(), Config{DataDir: f.dir, Dev: true, Now: f.clock.Now, PollInterval: 5 * time.Second})
+	srv, err := Open(context.Background(), Config{DataDir: f.dir, Dev: true, Now: f.clock.Now, PollInterval: 5 * time.Second,
+		Logger: slog.New(slog.NewJSONHandler(f.logs, nil))})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -99,19 +101,50 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// requestNote is what a handler adds to its request's log line.
+type requestNote struct {
+	tokenID string
+}
+
+type requestNoteKey struct{}
+
+// noteToken puts the id (never the secret) of the bearer token a request
+// carried on its log line.
+func noteToken(r *http.Request, id string) {
+	if n, ok := r.Context().Value(requestNoteKey{}).(*requestNote); ok {
+		n.tokenID = id
+	}
+}
+
+// peerIP is the address of the peer that sent the request (the socket's, not
+// a forwarding header's).
+func peerIP(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return ap.Addr().Unmap().WithZone("").String()
+}
+
 // logRequests logs one line per request: method, path (never the query,
-// which may hold a user code), status and duration. No header, cookie or
-// body is logged.
+// which may hold a user code), status, duration, the peer's IP address and,
+// when the request carried a bearer token the server knows, that token's
+// id. No header, cookie, body or secret is logged.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		note := &requestNote{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestNoteKey{}, note)))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"duration", time.Since(start).Round(time.Microsecond))
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration", time.Since(start).Round(time.Microsecond), "client_ip", peerIP(r)}
+		if note.tokenID != "" {
+			attrs = append(attrs, "token_id", note.tokenID)
+		}
+		s.log.Info("request", attrs...)
 	})
 }
 
