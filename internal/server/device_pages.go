@@ -109,6 +109,14 @@ const (
 	maxOTP      = 16
 )
 
+// Messages of a refused sign-in. wrongSignIn is one for a wrong email,
+// password or code (no account oracle); usedCodeMessage follows a right
+// password only.
+const (
+	wrongSignIn     = "The email, password or authenticator code is wrong. Check them and try again."
+	usedCodeMessage = "That code was already used: wait for the next one."
+)
+
 // deviceLogin is POST /device/login: email, password and TOTP code.
 func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 	pr, ok := s.begin(w, r)
@@ -145,15 +153,17 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		checkPassword(dummyHash(), f.Get("password"))
 	}
 	if user == nil || !checkPassword(user.PasswordHash, f.Get("password")) {
-		s.signInPage(w, http.StatusUnauthorized, pr, code, email, "The email, password or authenticator code is wrong. Check them and try again.")
+		s.signInPage(w, http.StatusUnauthorized, pr, code, email, wrongSignIn)
 		return
 	}
 	switch err := s.checkTOTP(r.Context(), user, f.Get("otp"), now); {
 	case errors.Is(err, errWrongCode):
-		s.signInPage(w, http.StatusUnauthorized, pr, code, email, "The email, password or authenticator code is wrong. Check them and try again.")
+		s.signInPage(w, http.StatusUnauthorized, pr, code, email, wrongSignIn)
 		return
 	case errors.Is(err, errUsedCode):
-		s.signInPage(w, http.StatusUnauthorized, pr, code, email, "That authenticator code was already used. Wait for the next code, then try again.")
+		// Said only once the password was right: it tells nothing of the
+		// account that the password does not already prove.
+		s.signInPage(w, http.StatusUnauthorized, pr, code, email, usedCodeMessage)
 		return
 	case err != nil:
 		s.limits.refund(now, keys...)

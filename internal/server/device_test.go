@@ -235,7 +235,7 @@ func TestSignInFailures(t *testing.T) {
 	// A code already accepted elsewhere is refused.
 	code := f.code()
 	wantStatus(t, f.do("POST", "/api/v1/second-factor", f.dev.Token, map[string]string{"code": code}), 200)
-	b.post("/device/login", url.Values{"email": {DevEmail}, "password": {f.dev.Password}, "otp": {code}}).want(t, 401, "already used")
+	b.post("/device/login", url.Values{"email": {DevEmail}, "password": {f.dev.Password}, "otp": {code}}).want(t, 401, usedCodeMessage)
 	// The clock stands still from here: no bucket refills.
 	wrong := "The email, password or authenticator code is wrong"
 	b.post("/device/login", url.Values{"email": {DevEmail}, "password": {"nope"}, "otp": {"000000"}}).want(t, 401, wrong)
@@ -355,4 +355,38 @@ func TestDevicePollingSlack(t *testing.T) {
 			t.Errorf("tooSoon(%v, %v) = %v; want %v", c.elapsed, c.interval, got, c.want)
 		}
 	}
+}
+
+// A replayed TOTP code is named as such only after a right password: with a
+// wrong password or an unknown email the page says what it says for any
+// wrong answer, so it tells nothing about accounts.
+func TestSignInReplayedCode(t *testing.T) {
+	f := newFixture(t)
+	used := f.code()
+	wantStatus(t, f.do("POST", "/api/v1/second-factor", f.dev.Token, map[string]string{"code": used}), 200)
+
+	b := newBrowser(t, f)
+	b.get("/device")
+	for _, creds := range [][2]string{{DevEmail, "wrong password"}, {"nobody@example.com", "wrong password"}} {
+		p := b.post("/device/login", url.Values{"email": {creds[0]}, "password": {creds[1]}, "otp": {used}})
+		p.want(t, 401, wrongSignIn)
+		if strings.Contains(p.body, "already used") {
+			t.Fatalf("a replayed code named after a wrong password (%s):\n%s", creds[0], p.body)
+		}
+	}
+	p := b.post("/device/login", url.Values{"email": {DevEmail}, "password": {f.dev.Password}, "otp": {used}})
+	p.want(t, 401, usedCodeMessage)
+	if strings.Contains(p.body, wrongSignIn) {
+		t.Fatalf("replayed code with the generic message too:\n%s", p.body)
+	}
+
+	// A code that signed in one browser is refused, by name, in another.
+	fresh := f.code()
+	first := newBrowser(t, f)
+	first.get("/device")
+	first.post("/device/login", url.Values{"email": {DevEmail}, "password": {f.dev.Password}, "otp": {fresh}}).want(t, 200, "Enter the code")
+	second := newBrowser(t, f)
+	second.get("/device")
+	second.post("/device/login", url.Values{"email": {DevEmail}, "password": {f.dev.Password}, "otp": {fresh}}).want(t, 401, usedCodeMessage)
+	second.post("/device/login", url.Values{"email": {DevEmail}, "password": {f.dev.Password}, "otp": {f.code()}}).want(t, 200, "Enter the code")
 }
