@@ -196,18 +196,22 @@ func runTokensCreate(ctx context.Context, opts *TokensCreateOptions) error {
 	}
 	key := opts.NewKey() // one per invocation: a retry never makes two tokens
 
-	if otp != "" {
-		if _, err := c.ConfirmSecondFactor(ctx, otp); err != nil {
-			return err
-		}
-	}
+	// Try first: a confirmation lasts 10 minutes, and a code given again
+	// (MOVITERA_OTP in a shell) must not be replayed while it holds. Only
+	// when the vault asks is the code confirmed, then the create retried.
 	created, err := c.CreateToken(ctx, team, req, key)
-	if isCode(err, client.CodeSecondFactorRequired) && otp == "" {
-		if !f.IO.CanPrompt() {
+	if isCode(err, client.CodeSecondFactorRequired) {
+		switch {
+		case otp != "":
+			if _, err := c.ConfirmSecondFactor(ctx, otp); err != nil {
+				return err
+			}
+		case !f.IO.CanPrompt():
 			return &cmdutil.AuthError{Err: errors.New("creating a token needs a recent second-factor confirmation, and there is no terminal to ask for it: pass --otp CODE or set MOVITERA_OTP to the 6-digit code of your authenticator app")}
-		}
-		if err := confirmInteractively(ctx, f, c); err != nil {
-			return err
+		default:
+			if err := confirmInteractively(ctx, f, c); err != nil {
+				return err
+			}
 		}
 		created, err = c.CreateToken(ctx, team, req, key)
 	}
