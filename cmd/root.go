@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -88,6 +89,9 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 		return &cmdutil.FlagError{Err: err}
 	})
 	root.SetHelpTemplate(root.HelpTemplate() + "\n" + cmdutil.ExitCodesHelp + "\n")
+	// A group runs only to refuse an unknown subcommand: its help shows
+	// "movitera tokens [command]", not a usage line of its own.
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}", "{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
 
 	root.AddCommand(
 		newVersionCmd(f),
@@ -99,7 +103,73 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 		newStatusCmd(f, nil),
 	)
 	registerTeamFlagCompletion(root, f)
+	root.InitDefaultCompletionCmd()
+	usageErrors(root)
 	return root, f
+}
+
+// usageErrors makes every argument error a usage error (exit 2): a group
+// command (root, tokens, teams, completion) refuses an unknown
+// subcommand instead of printing its help, and each command's argument
+// check returns a FlagError.
+func usageErrors(c *cobra.Command) {
+	if c.HasSubCommands() && !c.Runnable() {
+		if !strings.Contains(c.Use, " ") {
+			arg := " COMMAND"
+			if c.Name() == "completion" {
+				arg = " SHELL"
+			}
+			c.Use += arg // the usage line of the docs: "movitera tokens COMMAND [flags]"
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return unknownCommand(cmd, args[0])
+		}
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			if err == nil {
+				return nil
+			}
+			var fe *cmdutil.FlagError
+			if errors.As(err, &fe) {
+				return err
+			}
+			if !cmd.HasSubCommands() && len(args) > 0 && strings.HasPrefix(err.Error(), "unknown command") {
+				err = fmt.Errorf("'%s' takes no arguments, got \"%s\"", cmd.CommandPath(), safetext.Clean(args[0]))
+			}
+			return &cmdutil.FlagError{Err: err}
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageErrors(sub)
+	}
+}
+
+// unknownCommand is the usage error of "movitera tokens frob": it names
+// the closest command, or the ones there are.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command \"%s\" for '%s'", safetext.Clean(name), cmd.CommandPath())
+	shells := cmd.Name() == "completion" && cmd.Parent() == cmd.Root()
+	if shells {
+		msg = fmt.Sprintf("no completion for shell \"%s\"", safetext.Clean(name))
+	} else if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(name); len(s) > 0 && !shells {
+		return cmdutil.FlagErrorf("%s: did you mean '%s %s'?", msg, cmd.CommandPath(), s[0])
+	}
+	var names []string
+	for _, sub := range cmd.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	return cmdutil.FlagErrorf("%s: use one of %s", msg, strings.Join(names, ", "))
 }
 
 func newVersionCmd(f *cmdutil.Factory) *cobra.Command {

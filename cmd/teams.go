@@ -147,7 +147,12 @@ func newTeamsSwitchCmd(f *cmdutil.Factory, runF func(*TeamsSwitchOptions) error)
 		Long: `Record a team as the current one in the config file, after checking that you belong to
 it. Commands then act on that team's vault, with the credential stored for it; when there is
 none yet, sign in to it with 'movitera login --team SLUG'.`,
-		Args: cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return cmdutil.FlagErrorf("name one team to switch to, as in 'movitera teams switch SLUG' (see 'movitera teams list')")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Slug = strings.TrimSpace(args[0])
 			if runF != nil {

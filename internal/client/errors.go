@@ -61,17 +61,25 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// ExitCode is 4 for a credential the server does not accept.
+// ExitCode is 4 for a credential the server does not accept, and for a
+// second factor that is needed, wrong or already used.
 func (e *APIError) ExitCode() int {
 	switch e.Code {
-	case CodeUnauthenticated, CodeTokenExpired, CodeTokenRevoked:
+	case CodeUnauthenticated, CodeTokenExpired, CodeTokenRevoked,
+		CodeSecondFactorRequired, CodeInvalidCode, CodeCodeAlreadyUsed:
 		return 4
 	}
 	return 1
 }
 
 // IsAuth reports whether the server refused the credential itself.
-func (e *APIError) IsAuth() bool { return e.ExitCode() == 4 }
+func (e *APIError) IsAuth() bool {
+	switch e.Code {
+	case CodeUnauthenticated, CodeTokenExpired, CodeTokenRevoked:
+		return true
+	}
+	return false
+}
 
 func problemFrom(resp *http.Response, body []byte) error {
 	e := &APIError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header)}

@@ -118,18 +118,70 @@ func Load(o Options) (*Config, error) {
 
 	c.Server, err = NormalizeServer(v.GetString(KeyServer))
 	if err != nil {
-		return nil, err
+		return nil, &Error{Err: fmt.Errorf("%s: %w", c.source(o, KeyServer), err)}
 	}
 	c.Team = strings.TrimSpace(v.GetString(KeyTeam))
+	if c.Team != "" && !ValidTeamSlug(c.Team) {
+		return nil, &Error{Err: fmt.Errorf("%s: invalid team %q: a team slug is lowercase letters, digits and dashes; see 'movitera teams list'", c.source(o, KeyTeam), sanitize(c.Team))}
+	}
 	c.Token = strings.TrimSpace(v.GetString(KeyToken))
 	c.OTP = strings.TrimSpace(v.GetString(KeyOTP))
 	c.Debug = v.GetBool(KeyDebug)
 	raw := v.GetString(KeyKeyringTimeout)
-	c.KeyringTimeout, err = time.ParseDuration(raw)
+	c.KeyringTimeout, err = time.ParseDuration(strings.TrimSpace(raw))
 	if err != nil || c.KeyringTimeout <= 0 {
-		return nil, fmt.Errorf("invalid keyring_timeout %q: use a duration such as 5s", raw)
+		return nil, &Error{Err: fmt.Errorf("%s: invalid keyring timeout %q: use a duration such as 5s", c.source(o, KeyKeyringTimeout), sanitize(raw))}
 	}
 	return c, nil
+}
+
+// Error is a setting with an invalid value (a flag, a MOVITERA_*
+// variable or the config file): a usage error, exit 2.
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ExitCode is 2: the value must be fixed by the person running the command.
+func (e *Error) ExitCode() int { return 2 }
+
+// source names where a setting's value came from, as the person set it:
+// --flag, MOVITERA_KEY, or the config file's key.
+func (c *Config) source(o Options, key string) string {
+	if o.Flags != nil {
+		if f := o.Flags.Lookup(strings.ReplaceAll(key, "_", "-")); f != nil && f.Changed {
+			return "--" + f.Name
+		}
+	}
+	env := "MOVITERA_" + strings.ToUpper(key)
+	if _, ok := os.LookupEnv(env); ok {
+		return env
+	}
+	return fmt.Sprintf("%s in config file %s", key, c.File)
+}
+
+// ValidTeamSlug reports whether s has the shape of a team slug:
+// ^[a-z0-9][a-z0-9-]{0,62}$.
+func ValidTeamSlug(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// sanitize drops control characters from a value quoted in an error.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // readFile loads the config file into v and keeps its own settings for
@@ -171,14 +223,32 @@ func firstLine(err error) string {
 	return s
 }
 
-// NormalizeServer checks a server URL and drops a trailing slash.
+// NormalizeServer checks a server URL and drops a trailing slash. A URL
+// with a user name or password is refused, and never quoted back.
 func NormalizeServer(s string) (string, error) {
 	s = strings.TrimRight(strings.TrimSpace(s), "/")
 	u, err := url.Parse(s)
+	if hasUserinfo(s, u) {
+		return "", errors.New("the server URL must not contain a user name or password: use http(s)://host[:port] and sign in with 'movitera login'")
+	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("invalid server URL %q: use http(s)://host[:port]", s)
+		return "", fmt.Errorf("invalid server URL %q: use http(s)://host[:port]", sanitize(s))
 	}
 	return s, nil
+}
+
+// hasUserinfo reports whether a URL carries "user[:password]@", also when
+// it does not parse.
+func hasUserinfo(s string, u *url.URL) bool {
+	if u != nil && u.User != nil {
+		return true
+	}
+	_, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		rest = strings.TrimPrefix(s, "//")
+	}
+	authority, _, _ := strings.Cut(rest, "/")
+	return strings.Contains(authority, "@")
 }
 
 // SetTeam records the current team in the config file.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,8 +72,52 @@ func TestBadFiles(t *testing.T) {
 		t.Fatalf("bad yaml: %v", err)
 	}
 	os.WriteFile(bad, []byte("server: ftp://x\n"), 0o600)
-	if _, err := Load(Options{}); err == nil || err.Error() != `invalid server URL "ftp://x": use http(s)://host[:port]` {
+	var ce *Error
+	if _, err := Load(Options{}); !errors.As(err, &ce) || ce.ExitCode() != 2 || err.Error() != `server in config file `+bad+`: invalid server URL "ftp://x": use http(s)://host[:port]` {
 		t.Fatalf("bad url: %v", err)
+	}
+}
+
+// Invalid values are usage errors (exit 2) naming where they came from.
+func TestInvalidValuesNameTheirSource(t *testing.T) {
+	isolate(t)
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{args: []string{"--server", "ftp://x"}, want: `--server: invalid server URL "ftp://x"`},
+		{env: map[string]string{"MOVITERA_SERVER": "nope"}, want: `MOVITERA_SERVER: invalid server URL "nope"`},
+		{args: []string{"--team", "Bad!"}, want: `--team: invalid team "Bad!": a team slug is lowercase letters, digits and dashes`},
+		{env: map[string]string{"MOVITERA_TEAM": "a b"}, want: `MOVITERA_TEAM: invalid team "a b"`},
+		{env: map[string]string{"MOVITERA_KEYRING_TIMEOUT": "soon"}, want: `MOVITERA_KEYRING_TIMEOUT: invalid keyring timeout "soon": use a duration such as 5s`},
+		{env: map[string]string{"MOVITERA_KEYRING_TIMEOUT": "-1s"}, want: `MOVITERA_KEYRING_TIMEOUT: invalid keyring timeout "-1s"`},
+	} {
+		for k, v := range tc.env {
+			t.Setenv(k, v)
+		}
+		_, err := Load(Options{Flags: flags(tc.args...)})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.ExitCode() != 2 || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%v %v: got %v, want %q…", tc.args, tc.env, err, tc.want)
+		}
+		for k := range tc.env {
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// A server URL with a user name or password is refused, and the password
+// is never quoted back.
+func TestServerURLWithUserinfo(t *testing.T) {
+	for _, s := range []string{"http://user:s3cret@127.0.0.1:1", "https://user@vault.example.com", "http://user:s3cret@bad host", "ftp://u:s3cret@x"} {
+		_, err := NormalizeServer(s)
+		if err == nil || err.Error() != "the server URL must not contain a user name or password: use http(s)://host[:port] and sign in with 'movitera login'" {
+			t.Errorf("%s: got %v", s, err)
+		}
+	}
+	if got, err := NormalizeServer("https://vault.example.com/"); err != nil || got != "https://vault.example.com" {
+		t.Errorf("plain URL: %q %v", got, err)
 	}
 }
 
