@@ -19,6 +19,7 @@ import (
 	"github.com/movitera/movitera/internal/devicelogin"
 	"github.com/movitera/movitera/internal/iostreams"
 	"github.com/movitera/movitera/internal/movitera"
+	"github.com/movitera/movitera/internal/prompt"
 	"github.com/movitera/movitera/internal/safetext"
 )
 
@@ -63,7 +64,8 @@ Without a usable keyring (no D-Bus session, in a container, over SSH), either lo
 or skip login and set MOVITERA_TOKEN.
 
 --with-token reads a token from standard input instead (for a token made in the web app):
-movitera checks it with the server, then stores it for its team.`,
+movitera checks it with the server, then stores it for its team. At a terminal it asks you
+to paste the token, and does not echo it.`,
 		Example: `  movitera login
   movitera login --no-browser --team acme
   movitera login --with-token < token.txt
@@ -114,7 +116,7 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	var info *client.UserInfo
 	fromDevice := !o.WithToken
 	if o.WithToken {
-		if token, err = readToken(o.IO.In); err != nil {
+		if token, err = tokenFromStdin(ctx, o.IO); err != nil {
 			return err
 		}
 		if info, err = c.WithToken(token).User(ctx); err != nil {
@@ -251,6 +253,23 @@ func loginCancelled(ctx context.Context, err error) error {
 	return err
 }
 
+// tokenFromStdin reads --with-token's token: at a terminal it is asked
+// for without echo (Ctrl-C interrupts at once); from a pipe it is read
+// whole.
+func tokenFromStdin(ctx context.Context, ios *iostreams.IOStreams) (string, error) {
+	if !ios.IsStdinTTY() {
+		return readToken(ios.In)
+	}
+	s, err := prompt.Hidden(ctx, ios, "Paste your token: ")
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
+		return "", cmdutil.FlagErrorf("no token was pasted: paste a movitera access token, or pipe one in as in 'movitera login --with-token < token.txt'")
+	}
+	return checkToken(s)
+}
+
 // readToken reads --with-token's token: line endings and outer blanks are
 // trimmed; empty input, inner whitespace and control characters are
 // refused.
@@ -262,7 +281,12 @@ func readToken(r io.Reader) (string, error) {
 	if len(data) > 64<<10 {
 		return "", cmdutil.FlagErrorf("stdin holds more than a token: pipe exactly one token to --with-token")
 	}
-	s := strings.TrimFunc(string(data), func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
+	return checkToken(string(data))
+}
+
+// checkToken trims outer blanks and refuses anything but one token.
+func checkToken(data string) (string, error) {
+	s := strings.TrimFunc(data, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
 	switch {
 	case s == "":
 		return "", cmdutil.FlagErrorf("no token on stdin: pipe one in, as in 'movitera login --with-token < token.txt'")

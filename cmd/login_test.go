@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
@@ -234,3 +235,40 @@ func TestLoginInterrupted(t *testing.T) {
 		t.Fatal("something was stored")
 	}
 }
+
+// At a terminal, --with-token asks for the token without echoing it, and
+// Ctrl-C interrupts at once (exit 130).
+func TestLoginWithTokenAtATerminal(t *testing.T) {
+	v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}
+	srv := httptest.NewServer(v)
+	defer srv.Close()
+	kr := credentials.NewMemory()
+	opts, out, errOut := loginOptions(t, srv.URL, &credentials.Stores{Keyring: kr, File: credentials.NewMemory()}, sdkSecret+"\n")
+	opts.IO.SetTTY(true, true, true)
+	if err := runLogin(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := kr.Get(context.Background(), srv.URL, "acme"); got != sdkSecret {
+		t.Fatalf("stored %q", got)
+	}
+	if !strings.HasPrefix(errOut.String(), "Paste your token: \n") || strings.Contains(errOut.String()+out.String(), sdkSecret) {
+		t.Fatalf("stdout %q\nstderr %q", out, errOut)
+	}
+
+	// Ctrl-C while waiting: no input ever comes.
+	opts, _, _ = loginOptions(t, srv.URL, &credentials.Stores{Keyring: credentials.NewMemory(), File: credentials.NewMemory()}, "")
+	opts.IO.In = blockingReader{}
+	opts.IO.SetTTY(true, true, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	err := runLogin(ctx, opts)
+	if !errors.Is(err, cmdutil.ErrCancel) || cmdutil.ExitCode(err) != 130 || time.Since(start) > 5*time.Second {
+		t.Fatalf("got %v after %v", err, time.Since(start))
+	}
+}
+
+// blockingReader never returns, like a terminal nobody types in.
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }
