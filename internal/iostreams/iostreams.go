@@ -25,15 +25,20 @@ type IOStreams struct {
 // System returns the process's streams, with terminal detection and the
 // NO_COLOR convention applied.
 func System() *IOStreams {
-	_, noColor := os.LookupEnv("NO_COLOR")
 	return &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		noColor:   noColor || os.Getenv("TERM") == "dumb",
+		noColor:   colorDisabled(os.Getenv),
 		stdinFd:   int(os.Stdin.Fd()),
 	}
+}
+
+// colorDisabled applies NO_COLOR (no-color.org: any non-empty value turns
+// colour off; an empty one does not) and TERM=dumb.
+func colorDisabled(getenv func(string) string) bool {
+	return getenv("NO_COLOR") != "" || getenv("TERM") == "dumb"
 }
 
 // Test returns streams backed by buffers: no terminal, no colour.
