@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,11 +216,37 @@ func (c *Config) readFile(v *viper.Viper, named bool) error {
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("config file %s does not parse: %v; fix it or remove it", c.File, firstLine(err))
 	}
+	var keys map[string]any
+	if yaml.Unmarshal(data, &keys) == nil {
+		var unknown []string
+		for k := range keys {
+			if !slices.Contains(fileKeys, k) && k != KeyToken && k != KeyOTP {
+				unknown = append(unknown, fmt.Sprintf("%q", sanitize(k)))
+			}
+		}
+		slices.Sort(unknown)
+		if len(unknown) > 0 {
+			what := "key"
+			if len(unknown) > 1 {
+				what = "keys"
+			}
+			c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s: unknown %s %s ignored; the known keys are %s", c.File, what, strings.Join(unknown, ", "), strings.Join(fileKeys, ", ")))
+		}
+	}
 	return nil
 }
 
+// fileKeys are the settings a config file may hold.
+var fileKeys = []string{KeyServer, KeyTeam, KeyKeyringTimeout, KeyDebug}
+
+// firstLine is the first line of a YAML error that says something: "yaml:
+// unmarshal errors:" is followed by the line that names the problem.
 func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
+	lines := strings.Split(err.Error(), "\n")
+	s := strings.TrimSpace(lines[0])
+	if strings.HasSuffix(s, ":") && len(lines) > 1 {
+		s += " " + strings.TrimSpace(lines[1])
+	}
 	return s
 }
 

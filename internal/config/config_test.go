@@ -78,6 +78,27 @@ func TestBadFiles(t *testing.T) {
 	}
 }
 
+// A file that does not parse names the first real error; unknown keys are
+// warned about, with the known ones, and do not fail.
+func TestFileErrorsAndUnknownKeys(t *testing.T) {
+	dir := isolate(t)
+	file := filepath.Join(dir, "config.yaml")
+	os.WriteFile(file, []byte("server: [a, b]\n"), 0o600)
+	_, err := Load(Options{})
+	if err == nil || !strings.Contains(err.Error(), "does not parse: yaml: unmarshal errors: line 1: cannot unmarshal !!seq into string; fix it or remove it") {
+		t.Fatalf("got %v", err)
+	}
+	os.WriteFile(file, []byte("team: acme\nsevrer: http://x\ncolour: no\n"), 0o600)
+	c, err := Load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `config file ` + file + `: unknown keys "colour", "sevrer" ignored; the known keys are server, team, keyring_timeout, debug`
+	if len(c.Warnings) != 1 || c.Warnings[0] != want {
+		t.Fatalf("warnings %q\nwant %q", c.Warnings, want)
+	}
+}
+
 // Invalid values are usage errors (exit 2) naming where they came from.
 func TestInvalidValuesNameTheirSource(t *testing.T) {
 	isolate(t)
