@@ -11,6 +11,7 @@ import (
 
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/config"
 	"github.com/movitera/movitera/internal/iostreams"
 	"github.com/movitera/movitera/internal/movitera"
 	"github.com/movitera/movitera/internal/safetext"
@@ -21,13 +22,14 @@ import (
 type StatusOptions struct {
 	IO         *iostreams.IOStreams
 	AuthClient func(context.Context) (*client.Client, *cmdutil.Credential, error)
+	Config     func() (*config.Config, error)
 	Now        func() time.Time
 
 	JSON bool
 }
 
 func newStatusCmd(f *cmdutil.Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
-	opts := &StatusOptions{IO: f.IO, AuthClient: f.AuthClient, Now: f.Now}
+	opts := &StatusOptions{IO: f.IO, AuthClient: f.AuthClient, Config: f.Config, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the server, user, team and token in use, and where the token is kept",
@@ -85,6 +87,11 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	for _, t := range info.Teams {
 		if t.Slug == tok.Team {
 			team = t
+		}
+	}
+	if o.Config != nil {
+		if cfg, err := o.Config(); err == nil && cfg.Team != "" && tok.Team != "" && cfg.Team != tok.Team {
+			fmt.Fprintf(o.IO.ErrOut, "warning: the current team is %s, but this token belongs to %s\n", safetext.Clean(cfg.Team), safetext.Clean(tok.Team))
 		}
 	}
 	days, expires := tok.DaysLeft(now)

@@ -36,6 +36,20 @@ func actingTeam(ctx context.Context, f *cmdutil.Factory, c *client.Client, cred 
 	return u.Token.Team, nil
 }
 
+// teamForbidden explains a team_forbidden answer: the token belongs to
+// another team than the one asked for (--team, MOVITERA_TEAM, the config).
+func teamForbidden(ctx context.Context, c *client.Client, team string, err error) error {
+	if !isCode(err, client.CodeTeamForbidden) {
+		return err
+	}
+	u, uerr := c.User(ctx)
+	if uerr != nil || u.Token.Team == "" || u.Token.Team == team {
+		return err
+	}
+	own, t := safetext.Clean(u.Token.Team), safetext.Clean(team)
+	return fmt.Errorf("this token belongs to team %s, not %s: run 'movitera login --team %s' for a %s credential", own, t, t, t)
+}
+
 func newTeamsCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "teams",

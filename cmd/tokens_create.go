@@ -219,7 +219,7 @@ func runTokensCreate(ctx context.Context, opts *TokensCreateOptions) error {
 		return fmt.Errorf("only vault managers of %s may create tokens that never expire, and you are a member: choose --expires between 7d and 365d", team)
 	}
 	if err != nil {
-		return err
+		return teamForbidden(ctx, c, team, err)
 	}
 	now := f.Now()
 	t := created.Token

@@ -89,7 +89,7 @@ func runTokensList(ctx context.Context, opts *TokensListOptions) error {
 			return nil
 		})
 		if err != nil {
-			return err
+			return teamForbidden(ctx, c, team, err)
 		}
 		return a.Close()
 	}
@@ -106,7 +106,7 @@ func runTokensList(ctx context.Context, opts *TokensListOptions) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return teamForbidden(ctx, c, team, err)
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(f.IO.ErrOut, emptyListMessage(team, opts))

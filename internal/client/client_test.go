@@ -75,8 +75,21 @@ func TestProblemBecomesAPIError(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != CodeTokenRevoked || ae.ExitCode() != 4 {
 		t.Fatalf("got %#v", err)
 	}
-	if err.Error() != "This token was revoked; this credential was revoked: sign in again with 'movitera login'" {
+	if err.Error() != "This token was revoked" {
 		t.Fatalf("message %q", err.Error())
+	}
+}
+
+// The CLI's hint follows a problem without a detail, never the server's own
+// advice.
+func TestHintOnlyWithoutDetail(t *testing.T) {
+	withDetail := &APIError{Status: 404, Code: CodeTeamNotFound, Detail: `There is no team "nope". Run "movitera teams list" to see your teams.`}
+	if got := withDetail.Error(); got != `There is no team "nope". Run "movitera teams list" to see your teams` {
+		t.Errorf("with detail: %q", got)
+	}
+	bare := &APIError{Status: 404, Code: CodeTeamNotFound, Title: "Team not found"}
+	if got := bare.Error(); got != "Team not found; list your teams with 'movitera teams list'" {
+		t.Errorf("without detail: %q", got)
 	}
 }
 

@@ -55,7 +55,9 @@ func (e *APIError) Error() string {
 		msg = fmt.Sprintf("the server answered %d %s", e.Status, http.StatusText(e.Status))
 	}
 	msg = strings.TrimSuffix(msg, ".")
-	if h, ok := hints[e.Code]; ok && !strings.Contains(msg, h) {
+	// The server's detail already says what to do; the CLI's hint stands
+	// in only when it sent none.
+	if h, ok := hints[e.Code]; ok && e.Detail == "" {
 		msg += "; " + h
 	}
 	return msg
