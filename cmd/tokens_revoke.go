@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/credentials"
 	"github.com/movitera/movitera/internal/movitera"
 	"github.com/movitera/movitera/internal/prompt"
 	"github.com/movitera/movitera/internal/safetext"
@@ -131,7 +133,7 @@ func runTokensRevoke(ctx context.Context, opts *TokensRevokeOptions) error {
 	now := f.Now()
 	all, err := c.AllTokens(ctx, team, client.ListOptions{IncludeRevoked: true, Type: opts.Type, Limit: 500})
 	if err != nil {
-		return err
+		return teamForbidden(ctx, c, team, err)
 	}
 	var targets []movitera.Token
 	if opts.All {
@@ -160,7 +162,11 @@ func runTokensRevoke(ctx context.Context, opts *TokensRevokeOptions) error {
 		if err := tokenview.WriteTable(f.IO.ErrOut, rows, false); err != nil {
 			return err
 		}
-		fmt.Fprintln(f.IO.ErrOut, revokeWarning)
+		warning := revokeWarning
+		if len(targets) > 1 {
+			warning = strings.Replace(warning, "using this token", "using these tokens", 1)
+		}
+		fmt.Fprintln(f.IO.ErrOut, warning)
 		ok, err := prompt.Confirm(ctx, f.IO, fmt.Sprintf("Revoke %s?", plural(len(targets), "token")))
 		if err != nil {
 			return err
@@ -204,7 +210,7 @@ func runTokensRevoke(ctx context.Context, opts *TokensRevokeOptions) error {
 	failed := reportRevoked(f, results, byID, opts.JSON)
 	for _, r := range results {
 		if r.ID == ownID && r.Status != client.RevokeStatusNotFound {
-			loggedOutHint(f, cred, team)
+			loggedOut(ctx, f, cred, team)
 		}
 	}
 	if failed > 0 {
@@ -246,13 +252,27 @@ func reportRevoked(f *cmdutil.Factory, results []client.RevokeResult, byID map[s
 	return failed
 }
 
-// loggedOutHint says that the CLI revoked its own credential.
-func loggedOutHint(f *cmdutil.Factory, cred *cmdutil.Credential, team string) {
+// loggedOut follows the revocation of the CLI's own credential: a stored
+// one (keyring or file) is removed from its store, MOVITERA_TOKEN is only
+// named; either way it says so.
+func loggedOut(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Credential, team string) {
 	if cred.Source == "environment" {
 		fmt.Fprintf(f.IO.ErrOut, "You revoked the token in MOVITERA_TOKEN: this CLI is now logged out of %s. Set MOVITERA_TOKEN to another token, or unset it and run 'movitera login --team %s'.\n", team, team)
 		return
 	}
-	fmt.Fprintf(f.IO.ErrOut, "You revoked the token this CLI signs in with: it is now logged out of %s. Run 'movitera login --team %s' to sign in again.\n", team, team)
+	where := whereStored(cred.Source, cred.Location)
+	stores, err := f.Credentials()
+	if err == nil {
+		err = storeOf(stores, cred).Delete(context.WithoutCancel(ctx), cred.Server, cred.Team)
+		if errors.Is(err, credentials.ErrNotFound) {
+			err = nil
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "You revoked the token this CLI signs in with: it is now logged out of %s, but the revoked token could not be removed from %s (%s). Run 'movitera logout --yes', or 'movitera login --team %s' to sign in again.\n", team, where, safetext.Clean(err.Error()), team)
+		return
+	}
+	fmt.Fprintf(f.IO.ErrOut, "You revoked the token this CLI signs in with: it is now logged out of %s, and the token was removed from %s. Run 'movitera login --team %s' to sign in again.\n", team, where, team)
 }
 
 // runRevokeSecret revokes a token from its secret alone (RFC 7009).
@@ -291,9 +311,9 @@ func runRevokeSecret(ctx context.Context, opts *TokensRevokeOptions) error {
 		}
 	}
 	if cfg, err := f.Config(); err == nil && cfg.Token == secret {
-		loggedOutHint(f, &cmdutil.Credential{Source: "environment"}, cfg.Team)
+		loggedOut(ctx, f, &cmdutil.Credential{Source: "environment"}, cfg.Team)
 	} else if _, cred, err := f.AuthClient(ctx); err == nil && cred.Token == secret {
-		loggedOutHint(f, cred, cred.Team)
+		loggedOut(ctx, f, cred, cred.Team)
 	}
 	return nil
 }

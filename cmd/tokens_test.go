@@ -327,3 +327,32 @@ func TestTeamsListTerminal(t *testing.T) {
 		t.Errorf("got\n%q\nwant\n%q", e.stdout, want)
 	}
 }
+
+// Several tokens: the warning speaks of "these tokens", and the question
+// leaves a space before the answer.
+func TestRevokeSeveralWarnsOfTheseTokens(t *testing.T) {
+	v := startVault(t)
+	e := newTestEnv(t, v, nil)
+	code, _ := server.TOTPCode(v.dev.TOTPSecret, time.Now())
+	for i, name := range []string{"p1", "p2"} {
+		opts := createOpts(e, name)
+		if i == 0 {
+			opts.OTP, opts.otpPassed = code, true
+		}
+		if err := runTokensCreate(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.f.IO.SetTTY(true, true, true)
+	e.stdin.WriteString("n\n")
+	e.errb.Reset()
+	err := runTokensRevoke(context.Background(), &TokensRevokeOptions{F: e.f, Args: []string{"p1", "p2"}})
+	if !errors.Is(err, cmdutil.ErrDeclined) {
+		t.Fatalf("got %v", err)
+	}
+	errs := e.errb.String()
+	want := "Revocation is immediate and can't be undone: any CLI or extension using these tokens stops working immediately.\nRevoke 2 tokens? [y/N] "
+	if !strings.Contains(errs, want) || strings.Contains(errs, "this token") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+}
