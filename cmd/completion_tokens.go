@@ -34,11 +34,7 @@ func completeTokens(f *cmdutil.Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		ctx, cancel := context.WithTimeout(completionContext(cmd), completionTimeout)
 		defer cancel()
-		c, cred, err := f.AuthClient(ctx)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		team, err := actingTeam(ctx, f, c, cred)
+		c, _, team, err := teamClient(ctx, f)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

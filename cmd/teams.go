@@ -15,6 +15,17 @@ import (
 	"github.com/movitera/movitera/internal/tokenview"
 )
 
+// teamClient is the authenticated client, its credential, and the team a
+// token command acts on (see actingTeam).
+func teamClient(ctx context.Context, f *cmdutil.Factory) (*client.Client, *cmdutil.Credential, string, error) {
+	c, cred, err := f.AuthClient(ctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	team, err := actingTeam(ctx, f, c, cred)
+	return c, cred, team, err
+}
+
 // actingTeam is the team a command acts on: --team, MOVITERA_TEAM or the
 // config file's team; else the credential's team; else the calling
 // token's own team, asked from the server.

@@ -177,11 +177,7 @@ func runTokensCreate(ctx context.Context, opts *TokensCreateOptions) error {
 			return err
 		}
 	}
-	c, cred, err := f.AuthClient(ctx)
-	if err != nil {
-		return err
-	}
-	team, err := actingTeam(ctx, f, c, cred)
+	c, _, team, err := teamClient(ctx, f)
 	if err != nil {
 		return err
 	}

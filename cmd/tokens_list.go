@@ -63,11 +63,7 @@ created_at, last_used_at, expires_at, revoked_at (RFC 3339 UTC or null) and stat
 
 func runTokensList(ctx context.Context, opts *TokensListOptions) error {
 	f := opts.F
-	c, cred, err := f.AuthClient(ctx)
-	if err != nil {
-		return err
-	}
-	team, err := actingTeam(ctx, f, c, cred)
+	c, _, team, err := teamClient(ctx, f)
 	if err != nil {
 		return err
 	}

@@ -122,11 +122,7 @@ type revokeResultJSON struct {
 
 func runTokensRevoke(ctx context.Context, opts *TokensRevokeOptions) error {
 	f := opts.F
-	c, cred, err := f.AuthClient(ctx)
-	if err != nil {
-		return err
-	}
-	team, err := actingTeam(ctx, f, c, cred)
+	c, cred, team, err := teamClient(ctx, f)
 	if err != nil {
 		return err
 	}
