@@ -3,11 +3,6 @@ package cmd_test
 import (
 	"flag"
 	"fmt"
-	"html"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +13,8 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/movitera/movitera/internal/pagewalk"
 )
 
 // totpSteps hands out TOTP codes of the dev user that the server has not
@@ -125,123 +122,37 @@ func approve(ts *testscript.TestScript, rawURL, team string, deny bool, wait tim
 			}
 		}
 	}
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	page, err := get(hc, rawURL)
+	b := pagewalk.NewBrowser(10 * time.Second)
+	page, err := b.Get(rawURL)
 	if err != nil {
 		return err
 	}
-	if f := findForm(page, "/device/login"); f != nil {
+	if f := pagewalk.FindForm(page.Body, "/device/login"); f != nil {
 		code, err := ss.totp.next(time.Now())
 		if err != nil {
 			return err
 		}
-		f.values.Set("email", ss.dev.Email)
-		f.values.Set("password", ss.dev.Password)
-		f.values.Set("otp", code)
-		if page, err = post(hc, ss.url, f); err != nil {
+		f.Set("email", ss.dev.Email)
+		f.Set("password", ss.dev.Password)
+		f.Set("otp", code)
+		if page, err = b.Post(ss.url, f); err != nil {
 			return fmt.Errorf("sign in: %w", err)
 		}
 	}
-	f := findForm(page, "/device/approve")
+	f := pagewalk.FindForm(page.Body, "/device/approve")
 	if f == nil {
-		return fmt.Errorf("no approval form on the page:\n%s", page)
+		return fmt.Errorf("no approval form on the page:\n%s", page.Body)
 	}
 	if team != "" {
-		f.values.Set("team", team)
+		f.Set("team", team)
 	}
-	f.values.Set("action", map[bool]string{true: "deny", false: "approve"}[deny])
-	page, err = post(hc, ss.url, f)
+	f.Set("action", map[bool]string{true: "deny", false: "approve"}[deny])
+	page, err = b.Post(ss.url, f)
 	if err != nil {
 		return fmt.Errorf("approve: %w", err)
 	}
-	ts.Logf("approval page: %s", textOf(page))
+	ts.Logf("approval page: %s", pagewalk.Text(page.Body))
 	return nil
-}
-
-func get(hc *http.Client, u string) (string, error) {
-	resp, err := hc.Get(u)
-	if err != nil {
-		return "", err
-	}
-	return readPage(resp)
-}
-
-func post(hc *http.Client, base string, f *form) (string, error) {
-	resp, err := hc.PostForm(base+f.action, f.values)
-	if err != nil {
-		return "", err
-	}
-	return readPage(resp)
-}
-
-func readPage(resp *http.Response) (string, error) {
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return string(b), fmt.Errorf("%s %s: %s: %s", resp.Request.Method, resp.Request.URL.Path, resp.Status, textOf(string(b)))
-	}
-	return string(b), nil
-}
-
-// form is an HTML form as a browser would submit it: hidden and prefilled
-// inputs, and the first option of each select.
-type form struct {
-	action string
-	values url.Values
-}
-
-var (
-	formRe   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRe  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	selectRe = regexp.MustCompile(`(?is)<select\b([^>]*)>(.*?)</select>`)
-	optionRe = regexp.MustCompile(`(?is)<option\b([^>]*)>`)
-	attrRe   = regexp.MustCompile(`(?is)([a-z_-]+)\s*=\s*"([^"]*)"`)
-	tagRe    = regexp.MustCompile(`(?s)<[^>]*>`)
-)
-
-func attrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRe.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	if regexp.MustCompile(`(?i)\bselected\b`).MatchString(s) {
-		m["selected"] = "selected"
-	}
-	return m
-}
-
-func findForm(page, action string) *form {
-	for _, m := range formRe.FindAllStringSubmatch(page, -1) {
-		if attrs(m[1])["action"] != action {
-			continue
-		}
-		f := &form{action: action, values: url.Values{}}
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			a := attrs(in[1])
-			if a["name"] != "" && a["type"] != "submit" {
-				f.values.Set(a["name"], a["value"])
-			}
-		}
-		for _, sel := range selectRe.FindAllStringSubmatch(m[2], -1) {
-			name := attrs(sel[1])["name"]
-			for i, opt := range optionRe.FindAllStringSubmatch(sel[2], -1) {
-				a := attrs(opt[1])
-				if i == 0 || a["selected"] != "" {
-					f.values.Set(name, a["value"])
-				}
-			}
-		}
-		return f
-	}
-	return nil
-}
-
-func textOf(page string) string {
-	return strings.Join(strings.Fields(html.UnescapeString(tagRe.ReplaceAllString(page, " "))), " ")
 }
 
 var verificationURL = regexp.MustCompile(`https?://\S+/device\?user_code=[A-Z-]+`)

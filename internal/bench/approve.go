@@ -2,17 +2,14 @@ package main
 
 import (
 	"fmt"
-	"html"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/movitera/movitera/internal/pagewalk"
 )
 
 // approver is the person at the browser: it walks the server's real device
@@ -21,7 +18,7 @@ import (
 type approver struct {
 	base  string
 	creds *devCreds
-	hc    *http.Client
+	b     *pagewalk.Browser
 	steps map[int64]bool // TOTP steps already used: the server takes each code once
 }
 
@@ -30,37 +27,37 @@ func newApprover(base string, c *devCreds) (*approver, error) {
 	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "::1" && u.Hostname() != "localhost") {
 		return nil, fmt.Errorf("refusing to approve on %q: loopback only", base)
 	}
-	jar, _ := cookiejar.New(nil)
-	return &approver{base: base, creds: c, steps: map[int64]bool{},
-		hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}, nil
+	b := pagewalk.NewBrowser(10 * time.Second)
+	b.MaxBody, b.MaxText = 1<<20, 300
+	return &approver{base: base, creds: c, steps: map[int64]bool{}, b: b}, nil
 }
 
 func (a *approver) approve(link string) error {
 	if !strings.HasPrefix(link, a.base+"/") {
 		return fmt.Errorf("verification URL %q is not on the bench server %s", link, a.base)
 	}
-	page, err := a.get(link)
+	page, err := a.b.Get(link)
 	if err != nil {
 		return err
 	}
-	if f := findForm(page, "/device/login"); f != nil {
+	if f := pagewalk.FindForm(page.Body, "/device/login"); f != nil {
 		code, err := a.code()
 		if err != nil {
 			return err
 		}
-		f.values.Set("email", a.creds.Email)
-		f.values.Set("password", a.creds.Password)
-		f.values.Set("otp", code)
-		if page, err = a.post(f); err != nil {
+		f.Set("email", a.creds.Email)
+		f.Set("password", a.creds.Password)
+		f.Set("otp", code)
+		if page, err = a.b.Post(a.base, f); err != nil {
 			return fmt.Errorf("sign in: %w", err)
 		}
 	}
-	f := findForm(page, "/device/approve")
+	f := pagewalk.FindForm(page.Body, "/device/approve")
 	if f == nil {
-		return fmt.Errorf("no approval form on the page: %.300s", textOf(page))
+		return fmt.Errorf("no approval form on the page: %.300s", pagewalk.Text(page.Body))
 	}
-	f.values.Set("action", "approve")
-	_, err = a.post(f)
+	f.Set("action", "approve")
+	_, err = a.b.Post(a.base, f)
 	return err
 }
 
@@ -79,90 +76,4 @@ func (a *approver) code() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no unused TOTP step")
-}
-
-func (a *approver) get(u string) (string, error) {
-	resp, err := a.hc.Get(u)
-	if err != nil {
-		return "", err
-	}
-	return readPage(resp)
-}
-
-func (a *approver) post(f *form) (string, error) {
-	resp, err := a.hc.PostForm(a.base+f.action, f.values)
-	if err != nil {
-		return "", err
-	}
-	return readPage(resp)
-}
-
-func readPage(resp *http.Response) (string, error) {
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s %s: %s: %.300s", resp.Request.Method, resp.Request.URL.Path, resp.Status, textOf(string(b)))
-	}
-	return string(b), nil
-}
-
-// form is an HTML form as a browser submits it: hidden and prefilled
-// inputs, and the selected (or first) option of each select.
-type form struct {
-	action string
-	values url.Values
-}
-
-var (
-	formRe     = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRe    = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	selectRe   = regexp.MustCompile(`(?is)<select\b([^>]*)>(.*?)</select>`)
-	optionRe   = regexp.MustCompile(`(?is)<option\b([^>]*)>`)
-	attrRe     = regexp.MustCompile(`(?is)([a-z_-]+)\s*=\s*"([^"]*)"`)
-	selectedRe = regexp.MustCompile(`(?i)\bselected\b`)
-	tagRe      = regexp.MustCompile(`(?s)<[^>]*>`)
-)
-
-func attrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRe.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	if selectedRe.MatchString(s) {
-		m["selected"] = "selected"
-	}
-	return m
-}
-
-func findForm(page, action string) *form {
-	for _, m := range formRe.FindAllStringSubmatch(page, -1) {
-		if attrs(m[1])["action"] != action {
-			continue
-		}
-		f := &form{action: action, values: url.Values{}}
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			at := attrs(in[1])
-			if at["name"] != "" && at["type"] != "submit" {
-				f.values.Set(at["name"], at["value"])
-			}
-		}
-		for _, sel := range selectRe.FindAllStringSubmatch(m[2], -1) {
-			name := attrs(sel[1])["name"]
-			for i, opt := range optionRe.FindAllStringSubmatch(sel[2], -1) {
-				at := attrs(opt[1])
-				if i == 0 || at["selected"] != "" {
-					f.values.Set(name, at["value"])
-				}
-			}
-		}
-		return f
-	}
-	return nil
-}
-
-func textOf(page string) string {
-	return strings.Join(strings.Fields(html.UnescapeString(tagRe.ReplaceAllString(page, " "))), " ")
 }

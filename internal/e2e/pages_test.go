@@ -5,15 +5,13 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/movitera/movitera/internal/pagewalk"
 )
 
 // pageClient walks the server's authorization pages over plain HTTP, with
@@ -21,12 +19,11 @@ import (
 type pageClient struct {
 	t    *testing.T
 	base string
-	hc   *http.Client
+	b    *pagewalk.Browser
 }
 
 func newPageClient(t *testing.T, v *vault) *pageClient {
-	jar, _ := cookiejar.New(nil)
-	return &pageClient{t: t, base: v.URL, hc: &http.Client{Jar: jar, Timeout: 15 * time.Second}}
+	return &pageClient{t: t, base: v.URL, b: pagewalk.NewBrowser(15 * time.Second)}
 }
 
 // page is an HTML answer.
@@ -35,37 +32,27 @@ type page struct {
 	Body   string
 }
 
-func (p page) Text() string { return textOf(p.Body) }
+func (p page) Text() string { return pagewalk.Text(p.Body) }
 
 func (c *pageClient) get(rawURL string) page {
 	c.t.Helper()
 	if strings.HasPrefix(rawURL, "/") {
 		rawURL = c.base + rawURL
 	}
-	resp, err := c.hc.Get(rawURL)
-	if err != nil {
+	p, err := c.b.Get(rawURL)
+	if p == nil {
 		c.t.Fatalf("GET %s: %v", rawURL, err)
 	}
-	return readPage(c.t, resp)
+	return page{Status: p.StatusCode, Body: p.Body}
 }
 
 func (c *pageClient) post(action string, values url.Values) page {
 	c.t.Helper()
-	resp, err := c.hc.PostForm(c.base+action, values)
-	if err != nil {
+	p, err := c.b.Post(c.base, &pagewalk.Form{Action: action, Values: values})
+	if p == nil {
 		c.t.Fatalf("POST %s: %v", action, err)
 	}
-	return readPage(c.t, resp)
-}
-
-func readPage(t *testing.T, resp *http.Response) page {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return page{Status: resp.StatusCode, Body: string(b)}
+	return page{Status: p.StatusCode, Body: p.Body}
 }
 
 // signIn signs the page client in with the dev user's email, password and a
@@ -159,61 +146,7 @@ func (v *vault) pollDeviceToken(t *testing.T, deviceCode string) string {
 	return body.Error
 }
 
-// form is an HTML form as a browser would submit it: hidden and prefilled
-// inputs, and the selected (or first) option of each select.
-type form struct{ url.Values }
-
-var (
-	formRe   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRe  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	selectRe = regexp.MustCompile(`(?is)<select\b([^>]*)>(.*?)</select>`)
-	optionRe = regexp.MustCompile(`(?is)<option\b([^>]*)>`)
-	attrRe   = regexp.MustCompile(`(?is)([a-z_-]+)\s*=\s*"([^"]*)"`)
-	tagRe    = regexp.MustCompile(`(?s)<[^>]*>`)
-	styleRe  = regexp.MustCompile(`(?is)<(style|script)\b.*?</(style|script)>`)
-)
-
-func attrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRe.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	if regexp.MustCompile(`(?i)\bselected\b`).MatchString(s) {
-		m["selected"] = "selected"
-	}
-	return m
-}
-
-func findForm(body, action string) *form {
-	for _, m := range formRe.FindAllStringSubmatch(body, -1) {
-		if attrs(m[1])["action"] != action {
-			continue
-		}
-		f := &form{url.Values{}}
-		for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-			a := attrs(in[1])
-			if a["name"] != "" && a["type"] != "submit" {
-				f.Set(a["name"], a["value"])
-			}
-		}
-		for _, sel := range selectRe.FindAllStringSubmatch(m[2], -1) {
-			name := attrs(sel[1])["name"]
-			for i, opt := range optionRe.FindAllStringSubmatch(sel[2], -1) {
-				a := attrs(opt[1])
-				if i == 0 || a["selected"] != "" {
-					f.Set(name, a["value"])
-				}
-			}
-		}
-		return f
-	}
-	return nil
-}
-
-// textOf is the visible text of an HTML page, whitespace collapsed.
-func textOf(body string) string {
-	body = styleRe.ReplaceAllString(body, " ")
-	return strings.Join(strings.Fields(html.UnescapeString(tagRe.ReplaceAllString(body, " "))), " ")
-}
+// findForm is the form of body with that action, nil when there is none.
+func findForm(body, action string) *pagewalk.Form { return pagewalk.FindForm(body, action) }
 
 func (p page) String() string { return fmt.Sprintf("status %d: %s", p.Status, p.Text()) }
