@@ -30,7 +30,8 @@ func resolveCredential(ctx context.Context, f *cmdutil.Factory) (*cmdutil.Creden
 	}
 	var ue *credentials.UnavailableError
 	if errors.As(err, &ue) {
-		return nil, &cmdutil.AuthError{Err: err}
+		// Nothing in the file, and the keyring cannot be asked.
+		return nil, &cmdutil.AuthError{Err: fmt.Errorf("no token found for %s (team %s): %w", cfg.Server, cfg.Team, err)}
 	}
 	return cred, err
 }

@@ -81,7 +81,7 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 	pf.String("server", "", "vault server URL (env MOVITERA_SERVER; default "+config.DefaultServer+")")
 	pf.String("team", "", "team slug to act on (env MOVITERA_TEAM)")
 	pf.Bool("debug", false, "trace HTTP requests on stderr, every secret redacted")
-	pf.String("config", "", "config file (default $MOVITERA_CONFIG_DIR/config.yaml)")
+	pf.String("config", "", "config file (default $MOVITERA_CONFIG_DIR/config.yaml, else $XDG_CONFIG_HOME/movitera/config.yaml)")
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetVersionTemplate(fmt.Sprintf("movitera %s (commit %s, built %s)\n", version, commit, date))

@@ -83,7 +83,7 @@ managers. A retried request never creates two tokens.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Name, "name", "", `name shown in the list, 1 to 100 characters (default "<hostname> · <type>")`)
 	fl.StringVar(&typ, "type", string(movitera.TypeSDK), "client type: cli, sdk, extension (browser-extension) or other")
-	fl.StringVar(&expires, "expires", "", "lifetime: Nd, Nw or Nh (whole days), 7d to 365d, or never (vault managers) (default 90d)")
+	fl.StringVar(&expires, "expires", "", "lifetime from 7d to 365d, as days, weeks or hours (90d, 12w, 168h), or never (vault managers) (default 90d)")
 	fl.StringVar(&expiresAt, "expires-at", "", "expiry date YYYY-MM-DD (UTC), 7 to 365 days from today; instead of --expires")
 	fl.StringVar(&opts.OTP, "otp", "", "6-digit second-factor code from your authenticator app (env MOVITERA_OTP)")
 	fl.BoolVar(&opts.JSON, "json", false, "print the secret and the token's fields as one JSON object")

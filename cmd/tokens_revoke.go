@@ -146,7 +146,7 @@ func runTokensRevoke(ctx context.Context, opts *TokensRevokeOptions) error {
 			return nil
 		}
 	} else if targets, err = tokensel.Resolve(all, team, opts.Args); err != nil {
-		return err
+		return usageIfSecretArg(err)
 	}
 
 	if !opts.Yes {
@@ -319,4 +319,18 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// usageIfSecretArg makes a resolution error that names a secret given as an
+// argument a usage error (exit 2): the fix is --secret-stdin, not another id.
+func usageIfSecretArg(err error) error {
+	var se *tokensel.Error
+	if errors.As(err, &se) {
+		for _, p := range se.Problems {
+			if p.Secret {
+				return &cmdutil.FlagError{Err: err}
+			}
+		}
+	}
+	return err
 }

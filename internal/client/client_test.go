@@ -24,6 +24,9 @@ func TestRedact(t *testing.T) {
 		`{"code":"123456"}`:                       `{"code":"[REDACTED]"}`,
 		`{"detail":"bad ` + secret + ` here"}`:    `{"detail":"bad [REDACTED] here"}`,
 		`password=hunter2&otp=123456&email=a%40b`: `password=[REDACTED]&otp=[REDACTED]&email=a%40b`,
+		`{"code": 123456, "n": 1}`:                `{"code":"[REDACTED]", "n": 1}`,
+		`{"status":401,"code":"token_revoked"}`:   `{"status":401,"code":"token_revoked"}`,
+		`{"verification_uri_complete":"http://h/device?user_code=NSSZ-CKXG","interval":5}`: `{"verification_uri_complete":"http://h/device?user_code=[REDACTED]","interval":5}`,
 	}
 	for in, want := range cases {
 		if got := Redact(in); got != want {

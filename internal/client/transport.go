@@ -143,9 +143,21 @@ var (
 // (also inside JSON strings, as in verification_uri_complete), and
 // anything shaped like a movitera secret.
 func Redact(s string) string {
-	s = jsonField().ReplaceAllString(s, `"$1":"[REDACTED]"`)
+	s = jsonField().ReplaceAllStringFunc(s, redactJSONField)
 	s = formField().ReplaceAllString(s, `$1$2=[REDACTED]`)
 	return secretLike().ReplaceAllString(s, "[REDACTED]")
+}
+
+// redactJSONField hides the value of one sensitive JSON field. "code" is
+// both a second-factor code (digits: hidden) and a problem's stable error
+// code (a word such as "token_revoked": kept, a trace needs it).
+func redactJSONField(field string) string {
+	key := jsonField().FindStringSubmatch(field)[1]
+	_, value, _ := strings.Cut(field, ":")
+	if key == "code" && !strings.ContainsAny(value, "0123456789") {
+		return field
+	}
+	return `"` + key + `":"[REDACTED]"`
 }
 
 func redactQuery(q string) string {
