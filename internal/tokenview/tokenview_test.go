@@ -171,17 +171,29 @@ func runeCells(r rune) int {
 	return 1
 }
 
-func BenchmarkWriteTable10000(b *testing.B) {
-	toks := make([]movitera.Token, 10000)
+// benchTokens returns n active SDK tokens with expiries spread over a year.
+func benchTokens(n int) []movitera.Token {
+	toks := make([]movitera.Token, n)
 	for i := range toks {
 		toks[i] = movitera.Token{ID: fmt.Sprintf("tok_%016x", i), Name: fmt.Sprintf("runner %d · sdk", i), ClientType: movitera.TypeSDK, Prefix: "mvs_AbCdEfGh", CreatedAt: now, ExpiresAt: at(time.Duration(i%365) * day)}
 	}
+	return toks
+}
+
+// rowsOf turns tokens into table rows, as tokens list does.
+func rowsOf(toks []movitera.Token) []Row {
+	rs := make([]Row, len(toks))
+	for i, t := range toks {
+		rs[i] = NewRow(t, now)
+	}
+	return rs
+}
+
+func BenchmarkWriteTable10000(b *testing.B) {
+	toks := benchTokens(10000)
 	b.ReportAllocs()
 	for b.Loop() {
-		rs := make([]Row, len(toks))
-		for i, t := range toks {
-			rs[i] = NewRow(t, now)
-		}
+		rs := rowsOf(toks)
 		if err := WriteTable(&bytes.Buffer{}, rs, true); err != nil {
 			b.Fatal(err)
 		}
@@ -189,16 +201,10 @@ func BenchmarkWriteTable10000(b *testing.B) {
 }
 
 func BenchmarkWriteTSV10000(b *testing.B) {
-	toks := make([]movitera.Token, 10000)
-	for i := range toks {
-		toks[i] = movitera.Token{ID: fmt.Sprintf("tok_%016x", i), Name: fmt.Sprintf("runner %d · sdk", i), ClientType: movitera.TypeSDK, Prefix: "mvs_AbCdEfGh", CreatedAt: now, ExpiresAt: at(time.Duration(i%365) * day)}
-	}
+	toks := benchTokens(10000)
 	b.ReportAllocs()
 	for b.Loop() {
-		rs := make([]Row, len(toks))
-		for i, t := range toks {
-			rs[i] = NewRow(t, now)
-		}
+		rs := rowsOf(toks)
 		if err := WriteTSV(&bytes.Buffer{}, rs); err != nil {
 			b.Fatal(err)
 		}
