@@ -180,20 +180,11 @@ func benchTokens(n int) []movitera.Token {
 	return toks
 }
 
-// rowsOf turns tokens into table rows, as tokens list does.
-func rowsOf(toks []movitera.Token) []Row {
-	rs := make([]Row, len(toks))
-	for i, t := range toks {
-		rs[i] = NewRow(t, now)
-	}
-	return rs
-}
-
 func BenchmarkWriteTable10000(b *testing.B) {
 	toks := benchTokens(10000)
 	b.ReportAllocs()
 	for b.Loop() {
-		rs := rowsOf(toks)
+		rs := rows(toks)
 		if err := WriteTable(&bytes.Buffer{}, rs, true); err != nil {
 			b.Fatal(err)
 		}
@@ -204,7 +195,7 @@ func BenchmarkWriteTSV10000(b *testing.B) {
 	toks := benchTokens(10000)
 	b.ReportAllocs()
 	for b.Loop() {
-		rs := rowsOf(toks)
+		rs := rows(toks)
 		if err := WriteTSV(&bytes.Buffer{}, rs); err != nil {
 			b.Fatal(err)
 		}
