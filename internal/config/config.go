@@ -18,6 +18,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/movitera/movitera/internal/movitera"
 )
 
 // Defaults.
@@ -122,8 +124,8 @@ func Load(o Options) (*Config, error) {
 		return nil, &Error{Err: fmt.Errorf("%s: %w", c.source(o, KeyServer), err)}
 	}
 	c.Team = strings.TrimSpace(v.GetString(KeyTeam))
-	if c.Team != "" && !ValidTeamSlug(c.Team) {
-		return nil, &Error{Err: fmt.Errorf("%s: invalid team %q: a team slug is lowercase letters, digits and dashes; see 'movitera teams list'", c.source(o, KeyTeam), sanitize(c.Team))}
+	if c.Team != "" && !movitera.ValidTeamSlug(c.Team) {
+		return nil, &Error{Err: fmt.Errorf("%s: invalid team %q: a team slug is lowercase letters, digits and dashes; see 'movitera teams list'", c.source(o, KeyTeam), c.Team)}
 	}
 	c.Token = strings.TrimSpace(v.GetString(KeyToken))
 	c.OTP = strings.TrimSpace(v.GetString(KeyOTP))
@@ -131,7 +133,7 @@ func Load(o Options) (*Config, error) {
 	raw := v.GetString(KeyKeyringTimeout)
 	c.KeyringTimeout, err = time.ParseDuration(strings.TrimSpace(raw))
 	if err != nil || c.KeyringTimeout <= 0 {
-		return nil, &Error{Err: fmt.Errorf("%s: invalid keyring timeout %q: use a duration such as 5s", c.source(o, KeyKeyringTimeout), sanitize(raw))}
+		return nil, &Error{Err: fmt.Errorf("%s: invalid keyring timeout %q: use a duration such as 5s", c.source(o, KeyKeyringTimeout), raw)}
 	}
 	return c, nil
 }
@@ -159,30 +161,6 @@ func (c *Config) source(o Options, key string) string {
 		return env
 	}
 	return fmt.Sprintf("%s in config file %s", key, c.File)
-}
-
-// ValidTeamSlug reports whether s has the shape of a team slug:
-// ^[a-z0-9][a-z0-9-]{0,62}$.
-func ValidTeamSlug(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// sanitize drops control characters from a value quoted in an error.
-func sanitize(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, s)
 }
 
 // readFile loads the config file into v and keeps its own settings for
@@ -221,7 +199,7 @@ func (c *Config) readFile(v *viper.Viper, named bool) error {
 		var unknown []string
 		for k := range keys {
 			if !slices.Contains(fileKeys, k) && k != KeyToken && k != KeyOTP {
-				unknown = append(unknown, fmt.Sprintf("%q", sanitize(k)))
+				unknown = append(unknown, fmt.Sprintf("%q", k))
 			}
 		}
 		slices.Sort(unknown)
@@ -259,7 +237,7 @@ func NormalizeServer(s string) (string, error) {
 		return "", errors.New("the server URL must not contain a user name or password: use http(s)://host[:port] and sign in with 'movitera login'")
 	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("invalid server URL %q: use http(s)://host[:port]", sanitize(s))
+		return "", fmt.Errorf("invalid server URL %q: use http(s)://host[:port]", s)
 	}
 	return s, nil
 }

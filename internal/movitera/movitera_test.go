@@ -180,3 +180,14 @@ func TestDaysLeftIgnoresTimeZone(t *testing.T) {
 		}
 	}
 }
+
+func TestValidTeamSlug(t *testing.T) {
+	for s, want := range map[string]bool{
+		"acme": true, "a": true, "team-2": true, strings.Repeat("a", 63): true,
+		"": false, "-acme": false, "Acme": false, "bad!": false, "a b": false, strings.Repeat("a", 64): false, "acme\x1b": false,
+	} {
+		if got := ValidTeamSlug(s); got != want {
+			t.Errorf("ValidTeamSlug(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -22,3 +22,18 @@ type User struct {
 	Email string `json:"email"`
 	Name  string `json:"name"`
 }
+
+// ValidTeamSlug reports whether s has the shape of a team slug:
+// ^[a-z0-9][a-z0-9-]{0,62}$ (checked without a regular expression, which
+// would be compiled at every start of the binary).
+func ValidTeamSlug(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
