@@ -130,7 +130,11 @@ func runServer(ctx context.Context, o *serverOptions) error {
 			return err
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(o.errOut, &slog.HandlerOptions{Level: logLevels[o.LogLevel]}))
+	// The log is batched (see server.LogWriter); Flush before printing to
+	// errOut directly keeps the order of the lines.
+	logOut := server.NewLogWriter(o.errOut)
+	defer logOut.Close()
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: logLevels[o.LogLevel]}))
 	srv, err := server.Open(ctx, server.Config{
 		DataDir: dir, Dev: o.Dev, Logger: logger, PublicURL: o.PublicURL,
 		PollInterval: time.Duration(o.PollInterval) * time.Second, DeviceCodeTTL: o.DeviceCodeTTL,
@@ -158,14 +162,17 @@ func runServer(ctx context.Context, o *serverOptions) error {
 			ln.Close()
 			return err
 		}
+		logOut.Flush()
 		printDev(o.errOut, srv.DevCredentialsPath(), creds)
 	}
+	logOut.Flush()
 	fmt.Fprintf(o.errOut, "movitera server: data in %s\n", dir)
 	fmt.Fprintf(o.errOut, "movitera server listening on %s\n", url)
 	if o.ready != nil {
 		o.ready(url)
 	}
 	err = srv.Serve(ctx, ln, o.TLSCert, o.TLSKey)
+	logOut.Flush()
 	if err == nil || errors.Is(err, context.Canceled) {
 		fmt.Fprintln(o.errOut, "movitera server stopped")
 		return srv.Close()

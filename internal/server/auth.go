@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/movitera/movitera/internal/movitera"
@@ -17,6 +18,12 @@ type caller struct {
 	token *store.TokenRow
 	user  *store.User
 	role  movitera.Role
+
+	// userBody is the last GET /api/v1/user answer for this caller. A
+	// caller lives for one generation of the cache, so what the answer
+	// shows (user, teams, token) cannot change under it except the
+	// token's last use, which userBody records.
+	userBody atomic.Pointer[userBody]
 }
 
 type callerKey struct{}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -67,15 +68,27 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// securityHeaders are set on every answer. The keys are in canonical form
+// and the values are shared, read-only slices, so that setting them costs
+// neither Header.Set's canonicalisation nor an allocation per request.
+var securityHeaders = [...]struct {
+	key   string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"Cache-Control", []string{"no-store"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+}
+
 // secure sets the security headers on every answer.
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
+		for _, sh := range securityHeaders {
+			h[sh.key] = sh.value[:1:1] // full: an Add elsewhere copies, never writes into it
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -129,39 +142,48 @@ func peerIP(r *http.Request) string {
 // logRequests logs one line per request: method, path (never the query,
 // which may hold a user code), status, duration, the peer's IP address and,
 // when the request carried a bearer token the server knows, that token's
-// id. No header, cookie, body or secret is logged.
+// id. No header, cookie, body or secret is logged. With the request log off
+// (--log-level above info) it adds nothing to a request.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !s.log.Enabled(ctx, slog.LevelInfo) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		note := &requestNote{}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestNoteKey{}, note)))
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(ctx, requestNoteKey{}, note)))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"duration", time.Since(start).Round(time.Microsecond), "client_ip", peerIP(r)}
-		if note.tokenID != "" {
-			attrs = append(attrs, "token_id", note.tokenID)
+		attrs := [...]slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start).Round(time.Microsecond)),
+			slog.String("client_ip", peerIP(r)),
+			slog.String("token_id", note.tokenID),
 		}
-		s.log.Info("request", attrs...)
+		n := len(attrs)
+		if note.tokenID == "" {
+			n-- // no token_id field when the request carried no known token
+		}
+		s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
 	})
 }
 
-// notFound answers requests no route matched: 405 with Allow when the path
-// exists for another method, 404 otherwise; problem+json under /api/ and
-// /oauth/, a page elsewhere.
-func (s *Server) notFound(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
+// unrouted answers requests no route of mux matched (it is mux's catch-all
+// route "/"): 405 with Allow when the path exists for another method, 404
+// otherwise; problem+json under /api/ and /oauth/, a page elsewhere.
+func (s *Server) unrouted(mux *http.ServeMux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 			probe := r.Clone(r.Context())
 			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "" {
+			if _, pattern := mux.Handler(probe); pattern != catchAll {
 				allow = append(allow, m)
 				if m == http.MethodGet {
 					allow = append(allow, http.MethodHead) // GET routes answer HEAD too
@@ -184,7 +206,7 @@ func (s *Server) notFound(mux *http.ServeMux) http.Handler {
 			return
 		}
 		s.pages.message(w, http.StatusNotFound, "Page not found", "There is no such page. To sign in a device, open /device.")
-	})
+	}
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

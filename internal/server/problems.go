@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -102,8 +103,26 @@ func writeOAuth(w http.ResponseWriter, e *oauthError) {
 	writeJSON(w, status, e)
 }
 
+// writeJSON answers with v encoded as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	data, _ := encodeJSON(v) // the answer types always encode
+	writeJSONBody(w, status, data)
+}
+
+// encodeJSON is v as JSON, with the newline that ends every answer.
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	err := json.NewEncoder(&b).Encode(v)
+	return b.Bytes(), err
+}
+
+var jsonContentType = []string{"application/json"}
+
+// writeJSONBody answers with JSON already encoded.
+func writeJSONBody(w http.ResponseWriter, status int, data []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType[:1:1]
+	h["Content-Length"] = []string{strconv.Itoa(len(data))}
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	w.Write(data)
 }

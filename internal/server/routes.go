@@ -2,6 +2,9 @@ package server
 
 import "net/http"
 
+// catchAll is the pattern of the route that answers what no other matches.
+const catchAll = "/"
+
 // routes is the whole surface of docs/api.md.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -24,5 +27,6 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/teams/{team}/tokens", s.authenticate(s.createToken))
 	mux.HandleFunc("DELETE /api/v1/teams/{team}/tokens/{id}", s.authenticate(s.revokeToken))
 	mux.HandleFunc("POST /api/v1/teams/{team}/tokens/revoke", s.authenticate(s.revokeTokens))
-	return s.logRequests(secure(s.notFound(mux)))
+	mux.HandleFunc(catchAll, s.unrouted(mux))
+	return s.logRequests(secure(mux))
 }

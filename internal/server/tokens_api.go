@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/movitera/movitera/internal/movitera"
 	"github.com/movitera/movitera/internal/store"
@@ -18,8 +19,20 @@ type userResponse struct {
 	Token movitera.Token  `json:"token"`
 }
 
+// getUser answers with the caller's user, teams and token. The encoded
+// answer is kept on the cached caller (see authCache) and encoded again only
+// when the token's shown last use moves to the next second.
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) *problem {
 	c := callerOf(r)
+	tok := s.apiToken(c.token)
+	var lastUsed time.Time
+	if tok.LastUsedAt != nil {
+		lastUsed = *tok.LastUsedAt
+	}
+	if b := c.userBody.Load(); b != nil && b.lastUsed.Equal(lastUsed) {
+		writeJSONBody(w, http.StatusOK, b.data)
+		return nil
+	}
 	gen := s.db.Generation()
 	teams, ok := s.auth.teamsOf(gen, c.user.ID)
 	if !ok {
@@ -29,8 +42,20 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) *problem {
 		}
 		s.auth.putTeams(gen, c.user.ID, teams)
 	}
-	writeJSON(w, http.StatusOK, userResponse{User: c.user.User, Teams: teams, Token: s.apiToken(c.token)})
+	data, err := encodeJSON(userResponse{User: c.user.User, Teams: teams, Token: tok})
+	if err != nil {
+		return s.internal(r, err)
+	}
+	c.userBody.Store(&userBody{lastUsed: lastUsed, data: data})
+	writeJSONBody(w, http.StatusOK, data)
 	return nil
+}
+
+// userBody is an encoded GET /api/v1/user answer and the last use of the
+// token it shows.
+type userBody struct {
+	lastUsed time.Time
+	data     []byte
 }
 
 // tokenPage is GET /api/v1/teams/{team}/tokens.
