@@ -88,10 +88,7 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.FlagError{Err: err}
 	})
-	root.SetHelpTemplate(root.HelpTemplate() + "\n" + cmdutil.ExitCodesHelp + "\n")
-	// A group runs only to refuse an unknown subcommand: its help shows
-	// "movitera tokens [command]", not a usage line of its own.
-	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}", "{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
+	setHelp(root)
 
 	root.AddCommand(
 		newVersionCmd(f),

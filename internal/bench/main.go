@@ -41,6 +41,7 @@ type options struct {
 	out          string
 	goBench      string
 	runs         int
+	startupRuns  int
 	wrkDuration  time.Duration
 	wrkRounds    int
 	logins       int
@@ -65,6 +66,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "docs/performance.md", "the report to write")
 	flag.StringVar(&o.goBench, "go-bench", "", "output of 'go test -bench' to summarise in the report (empty: run them)")
 	flag.IntVar(&o.runs, "runs", 30, "hyperfine runs per command")
+	flag.IntVar(&o.startupRuns, "startup-runs", 300, "hyperfine runs per start-up command (a few ms each: many runs steady the median)")
 	flag.DurationVar(&o.wrkDuration, "wrk-duration", 5*time.Second, "length of each wrk run")
 	flag.IntVar(&o.wrkRounds, "wrk-rounds", 3, "alternating wrk rounds of the bare handler and the server")
 	flag.IntVar(&o.logins, "logins", 3, "device logins to time")
@@ -278,7 +280,7 @@ func (b *bench) startup() error {
 	} else {
 		log.Printf("gh not found: its figure is skipped (apt-get install gh)")
 	}
-	res, err := b.hyperfine("startup", b.opt.runs, 5, cmds, b.env)
+	res, err := b.hyperfine("startup", b.opt.startupRuns, 20, cmds, b.env)
 	if err != nil {
 		return err
 	}

@@ -211,7 +211,7 @@ figures measured side by side in this one run, on this machine.
 | --- | --- | --- | --- | --- | --- | --- |
 `, r.start.UTC().Format("2006-01-02 15:04 MST"), m.cpu, m.cores, m.mem, m.os, m.kernel, m.goVersion,
 		m.loadBefore, r.loadAfter, strings.Join(m.tools, "; "),
-		fmt.Sprintf("%d hyperfine runs per start-up and 50-token command, %d wrk rounds of %s per load", o.runs, o.wrkRounds, o.wrkDuration),
+		fmt.Sprintf("%d hyperfine runs per start-up command, %d per 50-token command, %d wrk rounds of %s per load", o.startupRuns, o.runs, o.wrkRounds, o.wrkDuration),
 		"took "+r.end.Sub(r.start).Round(time.Second).String())
 	for _, rw := range r.rows(o) {
 		met := ""
