@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,12 +26,14 @@ type serverOptions struct {
 	TLSCert       string
 	TLSKey        string
 	PublicURL     string
+	TrustedProxy  []string
 	LogLevel      string
 	PollInterval  int
 	DeviceCodeTTL time.Duration
 
-	errOut io.Writer
-	ready  func(url string) // tests: called once the server accepts connections
+	proxies []netip.Prefix // TrustedProxy, parsed by validate
+	errOut  io.Writer
+	ready   func(url string) // tests: called once the server accepts connections
 }
 
 func newServerCmd(f *cmdutil.Factory) *cobra.Command {
@@ -47,7 +50,8 @@ With --dev it also sets up, once, a dev user (manager of team acme, member of
 team globex) and a ready token, and writes them to <data-dir>/dev-credentials.json.`,
 		Example: `  movitera server --dev
   movitera server --addr 127.0.0.1:0 --data-dir ./vault
-  movitera server --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem`,
+  movitera server --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
+  movitera server --public-url https://vault.example.com --trusted-proxy 127.0.0.1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.errOut = f.IO.ErrOut
@@ -64,6 +68,7 @@ team globex) and a ready token, and writes them to <data-dir>/dev-credentials.js
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "TLS certificate file (PEM), to serve HTTPS")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "TLS private key file (PEM), to serve HTTPS")
 	fl.StringVar(&opts.PublicURL, "public-url", "", "URL browsers reach the server at, for sign-in links (behind a reverse proxy); default: the listening address")
+	fl.StringArrayVar(&opts.TrustedProxy, "trusted-proxy", nil, "reverse proxy (`CIDR` or address) whose X-Forwarded-For names the client, for rate limits and the log; repeatable")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "request log on stderr: debug, info, warn, error or off")
 	fl.IntVar(&opts.PollInterval, "poll-interval", 5, "device flow polling interval, in seconds")
 	fl.DurationVar(&opts.DeviceCodeTTL, "device-code-ttl", server.DefaultDeviceCodeTTL, "lifetime of a device code")
@@ -87,6 +92,14 @@ func (o *serverOptions) validate() error {
 		if _, err := server.CheckPublicURL(o.PublicURL); err != nil {
 			return cmdutil.FlagErrorf("invalid --public-url %q: use http(s)://host[:port], such as https://vault.example.com", o.PublicURL)
 		}
+	}
+	o.proxies = nil
+	for _, v := range o.TrustedProxy {
+		p, err := server.ParseTrustedProxy(v)
+		if err != nil {
+			return cmdutil.FlagErrorf("invalid --trusted-proxy %q: use a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or one address", v)
+		}
+		o.proxies = append(o.proxies, p)
 	}
 	if o.PollInterval < 1 || o.PollInterval > 60 {
 		return cmdutil.FlagErrorf("--poll-interval must be 1 to 60 seconds")
@@ -136,7 +149,7 @@ func runServer(ctx context.Context, o *serverOptions) error {
 	defer logOut.Close()
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: logLevels[o.LogLevel]}))
 	srv, err := server.Open(ctx, server.Config{
-		DataDir: dir, Dev: o.Dev, Logger: logger, PublicURL: o.PublicURL,
+		DataDir: dir, Dev: o.Dev, Logger: logger, PublicURL: o.PublicURL, TrustedProxies: o.proxies,
 		PollInterval: time.Duration(o.PollInterval) * time.Second, DeviceCodeTTL: o.DeviceCodeTTL,
 	})
 	if err != nil {
@@ -167,6 +180,13 @@ func runServer(ctx context.Context, o *serverOptions) error {
 	}
 	logOut.Flush()
 	fmt.Fprintf(o.errOut, "movitera server: data in %s\n", dir)
+	if len(o.proxies) > 0 {
+		nets := make([]string, len(o.proxies))
+		for i, p := range o.proxies {
+			nets[i] = p.String()
+		}
+		fmt.Fprintf(o.errOut, "movitera server: client addresses from X-Forwarded-For when the peer is in %s\n", strings.Join(nets, ", "))
+	}
 	fmt.Fprintf(o.errOut, "movitera server listening on %s\n", url)
 	if o.ready != nil {
 		o.ready(url)

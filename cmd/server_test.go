@@ -31,6 +31,8 @@ func TestServerFlagErrors(t *testing.T) {
 		{"--log-level", "loud"},
 		{"--public-url", "vault.example.com"},
 		{"--public-url", "https://vault.example.com/?x=1"},
+		{"--trusted-proxy", "10.0.0.0/33"},
+		{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "proxy.example.com"},
 		{"extra"},
 	} {
 		ios, _, _, _ := iostreams.Test()
@@ -156,5 +158,70 @@ func TestServerPublicURL(t *testing.T) {
 	}
 	if uri != "https://vault.example.com/device" {
 		t.Fatalf("verification_uri %q; want the --public-url", uri)
+	}
+}
+
+// A bad --trusted-proxy is a usage error (exit 2) that names the value.
+func TestServerTrustedProxyFlagError(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	cmd := newServerCmd(&cmdutil.Factory{IO: ios})
+	cmd.SetArgs([]string{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "10.0.0.0/33", "--data-dir", t.TempDir()})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.ExecuteContext(context.Background())
+	want := `invalid --trusted-proxy "10.0.0.0/33": use a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or one address`
+	if err == nil || err.Error() != want || cmdutil.ExitCode(err) != 2 {
+		t.Fatalf("got %v (exit %d); want %q, exit 2", err, cmdutil.ExitCode(err), want)
+	}
+}
+
+// --trusted-proxy reaches the server: from a trusted peer, the request log
+// names the client of X-Forwarded-For; the header of an untrusted one is
+// ignored.
+func TestServerTrustedProxy(t *testing.T) {
+	for _, c := range []struct {
+		proxies    []string
+		want, note string
+	}{
+		{[]string{"10.0.0.0/8", "127.0.0.1"}, "client_ip=198.51.100.9", "10.0.0.0/8, 127.0.0.1/32"},
+		{[]string{"10.0.0.0/8"}, "client_ip=127.0.0.1", "10.0.0.0/8"},
+		{nil, "client_ip=127.0.0.1", ""},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var errOut bytes.Buffer
+		status := 0
+		opts := &serverOptions{
+			Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "info", PollInterval: 5, DeviceCodeTTL: 15 * time.Minute,
+			TrustedProxy: c.proxies, errOut: &errOut,
+			ready: func(u string) {
+				go func() {
+					defer cancel()
+					req, _ := http.NewRequest("GET", u+"/api/v1/user", nil)
+					req.Header.Set("X-Forwarded-For", "203.0.113.1, 198.51.100.9")
+					if resp, err := http.DefaultClient.Do(req); err == nil {
+						status = resp.StatusCode
+						resp.Body.Close()
+					}
+				}()
+			},
+		}
+		if err := opts.validate(); err != nil {
+			t.Fatal(err)
+		}
+		if err := runServer(ctx, opts); err != nil {
+			t.Fatal(err)
+		}
+		out := errOut.String()
+		line := regexp.MustCompile(`(?m)^.* path=/api/v1/user .*$`).FindString(out)
+		note := ""
+		if c.note != "" {
+			note = "movitera server: client addresses from X-Forwarded-For when the peer is in " + c.note + "\n"
+		}
+		if got := regexp.MustCompile(`(?m)^.*X-Forwarded-For.*\n`).FindString(out); got != note {
+			t.Errorf("--trusted-proxy %v: start-up note %q; want %q", c.proxies, got, note)
+		}
+		if status != 401 || !strings.Contains(line+" ", " "+c.want+" ") {
+			t.Errorf("--trusted-proxy %v: status %d, log line %q; want 401 and %s\n%s", c.proxies, status, line, c.want, out)
+		}
 	}
 }

@@ -16,7 +16,7 @@ func (s *Server) findUserCode(w http.ResponseWriter, r *http.Request, pr *pageRe
 	now := s.now()
 	keys := []keyed{
 		bucketOf("session", pr.sess.IDHash, failuresPerSession),
-		bucketOf("ip", clientNet(r), failuresPerIP),
+		bucketOf("ip", s.clientNet(r), failuresPerIP),
 		bucketOf("user-code", pr.user.ID, codeFailuresPerUser),
 	}
 	if wait, ok := s.limits.reserve(now, keys...); !ok {

@@ -134,8 +134,8 @@ func (s *Server) deviceLogin(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	keys := []keyed{
 		bucketOf("session", pr.sess.IDHash, failuresPerSession),
-		bucketOf("ip", clientNet(r), failuresPerIP),
-		bucketOf("email-ip", strings.ToLower(email)+"\x00"+clientNet(r), failuresPerEmailIP),
+		bucketOf("ip", s.clientNet(r), failuresPerIP),
+		bucketOf("email-ip", strings.ToLower(email)+"\x00"+s.clientNet(r), failuresPerEmailIP),
 		bucketOf("email", strings.ToLower(email), failuresPerEmail),
 	}
 	// The attempt is taken before the check and given back on success.

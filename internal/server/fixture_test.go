@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -48,6 +49,8 @@ type fixture struct {
 	ts    *httptest.Server
 	dev   *DevCredentials
 	logs  *syncBuffer // the server's log, as JSON lines
+
+	proxies []netip.Prefix // Config.TrustedProxies
 }
 
 // syncBuffer is a buffer the server's goroutines write to while a test reads.
@@ -68,9 +71,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newFixture(t testing.TB) *fixture {
+// newFixture starts a server that trusts the proxies given, if any.
+func newFixture(t testing.TB, proxies ...netip.Prefix) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), clock: &clock{t: epoch}, logs: &syncBuffer{}}
+	f := &fixture{t: t, dir: t.TempDir(), clock: &clock{t: epoch}, logs: &syncBuffer{}, proxies: proxies}
 	f.open()
 	return f
 }
@@ -78,7 +82,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) open() {
 	f.t.Helper()
 	srv, err := Open(context.Background(), Config{DataDir: f.dir, Dev: true, Now: f.clock.Now, PollInterval: 5 * time.Second,
-		Logger: slog.New(slog.NewJSONHandler(f.logs, nil))})
+		Logger: slog.New(slog.NewJSONHandler(f.logs, nil)), TrustedProxies: f.proxies})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 )
@@ -129,20 +128,10 @@ func noteToken(r *http.Request, id string) {
 	}
 }
 
-// peerIP is the address of the peer that sent the request (the socket's, not
-// a forwarding header's).
-func peerIP(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return ap.Addr().Unmap().WithZone("").String()
-}
-
 // logRequests logs one line per request: method, path (never the query,
-// which may hold a user code), status, duration, the peer's IP address and,
-// when the request carried a bearer token the server knows, that token's
-// id. No header, cookie, body or secret is logged. With the request log off
+// which may hold a user code), status, duration, the client's IP address
+// (clientIP) and, when the request carried a bearer token the server knows,
+// that token's id. No header, cookie, body or secret is logged. With the request log off
 // (--log-level above info) it adds nothing to a request.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +152,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
 			slog.Duration("duration", time.Since(start).Round(time.Microsecond)),
-			slog.String("client_ip", peerIP(r)),
+			slog.String("client_ip", s.clientIP(r)),
 			slog.String("token_id", note.tokenID),
 		}
 		n := len(attrs)

@@ -54,7 +54,7 @@ func oauthForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) rateLimitIP(w http.ResponseWriter, r *http.Request) bool {
-	if wait, ok := s.limits.reserve(s.now(), bucketOf("req-ip", clientNet(r), requestsPerIP)); !ok {
+	if wait, ok := s.limits.reserve(s.now(), bucketOf("req-ip", s.clientNet(r), requestsPerIP)); !ok {
 		writeOAuth(w, &oauthError{Error: "rate_limited", Description: "Too many requests from this address. Wait a little, then try again.", retryAfter: wait})
 		return false
 	}

@@ -2,8 +2,6 @@ package server
 
 import (
 	"crypto/sha256"
-	"net/http"
-	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -188,20 +186,4 @@ func (l *limiters) prune(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.dropFull(now)
-}
-
-// clientNet is the client's address as the rate limits key it: the peer's
-// IPv4 address, or the /64 of its IPv6 address (one host commonly holds a
-// whole /64). Forwarding headers are not trusted: the server is meant to be
-// reached directly.
-func clientNet(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	a := ap.Addr().Unmap().WithZone("")
-	if a.Is4() {
-		return a.String()
-	}
-	return netip.PrefixFrom(a, 64).Masked().String()
 }

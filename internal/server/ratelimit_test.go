@@ -247,7 +247,7 @@ func TestClientNet(t *testing.T) {
 		"[fe80::1%eth0]:5000":         "fe80::/64",
 		"not an address":              "not an address",
 	} {
-		if got := clientNet(&http.Request{RemoteAddr: remote}); got != want {
+		if got := (&Server{}).clientNet(&http.Request{RemoteAddr: remote}); got != want {
 			t.Errorf("%s: %s; want %s", remote, got, want)
 		}
 	}

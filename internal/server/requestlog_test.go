@@ -84,7 +84,8 @@ func TestRequestLogLine(t *testing.T) {
 	}
 }
 
-func TestPeerIP(t *testing.T) {
+// Without trusted proxies the client is the socket's peer.
+func TestClientIPIsPeer(t *testing.T) {
 	for addr, want := range map[string]string{
 		"127.0.0.1:5000":           "127.0.0.1",
 		"[::ffff:10.0.0.1]:443":    "10.0.0.1",
@@ -92,8 +93,9 @@ func TestPeerIP(t *testing.T) {
 		"[2001:db8:1:2:3::4]:8270": "2001:db8:1:2:3::4",
 		"@":                        "@",
 	} {
-		if got := peerIP(&http.Request{RemoteAddr: addr}); got != want {
-			t.Errorf("peerIP(%q) = %q; want %q", addr, got, want)
+		r := &http.Request{RemoteAddr: addr, Header: http.Header{"X-Forwarded-For": {"192.0.2.7"}}}
+		if got := (&Server{}).clientIP(r); got != want {
+			t.Errorf("clientIP(%q) = %q; want %q", addr, got, want)
 		}
 	}
 }

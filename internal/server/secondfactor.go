@@ -78,7 +78,7 @@ func (s *Server) confirmSecondFactor(w http.ResponseWriter, r *http.Request) *pr
 		return p
 	}
 	now := s.now()
-	keys := []keyed{bucketOf("user", c.user.ID, failuresPerUser), bucketOf("ip", clientNet(r), failuresPerIP)}
+	keys := []keyed{bucketOf("user", c.user.ID, failuresPerUser), bucketOf("ip", s.clientNet(r), failuresPerIP)}
 	// The attempt is taken before the check and given back on success.
 	if wait, ok := s.limits.reserve(now, keys...); !ok {
 		p := newProblem("rate_limited", "Too many wrong codes. Wait a minute, then try again with the code your authenticator app shows.")

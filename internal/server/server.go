@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -49,6 +50,12 @@ type Config struct {
 	// verification_uri. Empty means the address of the listening socket the
 	// request came in on. The request's Host header is never used.
 	PublicURL string
+
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For header names the client, for the rate limits and the
+	// request log. None (the default): the client is the socket's peer and
+	// forwarding headers are ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the vault. Create it with Open, serve Handler, end with Close.
@@ -58,6 +65,7 @@ type Server struct {
 	key     *sealer
 	log     *slog.Logger
 	limits  *limiters
+	proxies trustedProxies
 	usage   *usage
 	auth    *authCache
 	pages   *pages
@@ -100,6 +108,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.PublicURL = u
 	}
+	var proxies trustedProxies
+	for _, p := range cfg.TrustedProxies {
+		p, err := normalProxy(p)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy: %w", err)
+		}
+		proxies = append(proxies, p)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -122,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, db: db, key: key, log: cfg.Logger, unlock: unlock,
-		limits: newLimiters(), stop: make(chan struct{}),
+		limits: newLimiters(), proxies: proxies, stop: make(chan struct{}),
 	}
 	s.usage = newUsage()
 	s.auth = newAuthCache()
