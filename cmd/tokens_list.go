@@ -34,9 +34,11 @@ use and the expiry. Revoked tokens stay in the list for history (struck through 
 terminal); "Expires in N days" is highlighted when 7 days or fewer remain. --active leaves
 out revoked and expired tokens.
 
-On a terminal this is an aligned table, with colour unless NO_COLOR is set. In a pipe it
-is one token per line, the same six columns separated by tabs, without header or escape
-sequences. --json prints an array of objects with id, name, type, prefix, team,
+On a terminal this is an aligned table, with colour unless NO_COLOR is set, fitted to the
+terminal's width (COLUMNS when set): long names are cut with "…", then the TYPE, PREFIX
+and LAST USED columns are left out, in that order. In a pipe it is one token per line,
+the same six columns separated by tabs, without header or escape sequences, and nothing
+is ever cut. --json prints an array of objects with id, name, type, prefix, team,
 created_at, last_used_at, expires_at, revoked_at (RFC 3339 UTC or null) and state
 (active, expired or revoked).`,
 		Example: `  movitera tokens list
@@ -108,7 +110,7 @@ func runTokensList(ctx context.Context, opts *TokensListOptions) error {
 		fmt.Fprintln(f.IO.ErrOut, emptyListMessage(team, opts))
 		return nil
 	}
-	return tokenview.Write(f.IO.Out, rows, tokenview.ModeFor(f.IO.IsStdoutTTY(), f.IO.ColorEnabled()))
+	return tokenview.Write(f.IO.Out, rows, tokenview.ModeFor(f.IO.IsStdoutTTY(), f.IO.ColorEnabled()), f.IO.TerminalWidth())
 }
 
 func emptyListMessage(team string, opts *TokensListOptions) string {

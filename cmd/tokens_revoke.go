@@ -155,7 +155,7 @@ func runTokensRevoke(ctx context.Context, opts *TokensRevokeOptions) error {
 		for i, t := range targets {
 			rows[i] = tokenview.NewRow(t, now)
 		}
-		if err := tokenview.WriteTable(f.IO.ErrOut, rows, false); err != nil {
+		if err := tokenview.WriteTable(f.IO.ErrOut, rows, false, 0); err != nil {
 			return err
 		}
 		warning := revokeWarning

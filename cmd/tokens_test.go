@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+
 	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
 	"github.com/movitera/movitera/internal/config"
@@ -278,6 +280,47 @@ func TestListPagesAndColour(t *testing.T) {
 	active := list(false, false, TokensListOptions{Active: true, JSON: true})
 	if strings.Count(active, `"state":"active"`) != 5 || strings.Contains(active, "gone") {
 		t.Errorf("--active --json:\n%s", active)
+	}
+}
+
+// The terminal's width reaches the table: at 60 columns the optional
+// columns go and every line fits; a pipe is the same at any width.
+func TestListFitsTerminalWidth(t *testing.T) {
+	v := startVault(t)
+	e := newTestEnv(t, v, nil)
+	code, _ := server.TOTPCode(v.dev.TOTPSecret, time.Now())
+	opts := createOpts(e, "東京オフィスの本番環境デプロイ用トークン · sdk")
+	opts.OTP, opts.otpPassed = code, true
+	if err := runTokensCreate(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	list := func(tty bool, width int) string {
+		e.stdout.Reset()
+		e.f.IO.SetTTY(false, tty, false)
+		e.f.IO.SetWidth(width)
+		if err := runTokensList(context.Background(), &TokensListOptions{F: e.f, PageSize: 500}); err != nil {
+			t.Fatal(err)
+		}
+		return e.stdout.String()
+	}
+	table := list(true, 60)
+	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "ID NAME EXPIRES" {
+		t.Errorf("60 columns: header %q, want ID NAME EXPIRES", lines[0])
+	}
+	if !strings.Contains(table, "東京オフィスの本…") {
+		t.Errorf("60 columns: the long name is not cut to fit:\n%s", table)
+	}
+	for _, l := range lines {
+		if w := twwidth.Width(l); w > 60 {
+			t.Errorf("60 columns: a line is %d cells wide: %q", w, l)
+		}
+	}
+	if wide := list(true, 0); !strings.Contains(wide, "東京オフィスの本番環境デプロイ用トークン · sdk") || !strings.Contains(wide, "PREFIX") {
+		t.Errorf("no width known: want the whole table, uncut:\n%s", wide)
+	}
+	if pipe, tiny := list(false, 0), list(false, 5); pipe != tiny || !strings.Contains(tiny, "\t東京オフィスの本番環境デプロイ用トークン · sdk\t") {
+		t.Errorf("pipe at 5 columns differs from the pipe without a width, or cuts:\n%s\n%s", tiny, pipe)
 	}
 }
 

@@ -237,15 +237,16 @@ func (u *user) environ(extra map[string]string) []string {
 }
 
 // baseEnv is this process's environment without anything that would change
-// movitera's behaviour (MOVITERA_*, NO_COLOR, BROWSER, DISPLAY, proxies,
-// the D-Bus and XDG locations), plus set. An empty value in set unsets.
+// movitera's behaviour (MOVITERA_*, NO_COLOR, COLUMNS, BROWSER, DISPLAY,
+// proxies, the D-Bus and XDG locations), plus set. An empty value in set
+// unsets.
 func baseEnv(set map[string]string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
 		case strings.HasPrefix(k, "MOVITERA_"), strings.HasPrefix(k, "XDG_"),
-			k == "NO_COLOR", k == "CLICOLOR", k == "CLICOLOR_FORCE", k == "FORCE_COLOR", k == "BROWSER",
+			k == "NO_COLOR", k == "CLICOLOR", k == "CLICOLOR_FORCE", k == "FORCE_COLOR", k == "BROWSER", k == "COLUMNS",
 			k == "DISPLAY", k == "WAYLAND_DISPLAY", k == "SSH_CONNECTION", k == "SSH_TTY", k == "SSH_CLIENT",
 			k == "DBUS_SESSION_BUS_ADDRESS", k == "HOME", k == "TERM", k == "TMUX", k == "TZ",
 			strings.EqualFold(k, "HTTP_PROXY"), strings.EqualFold(k, "HTTPS_PROXY"), strings.EqualFold(k, "NO_PROXY"),

@@ -73,10 +73,16 @@ var exitRe = regexp.MustCompile(`\[exit (\d+)\]`)
 // by sh, then "[exit N]" is printed and the window stays open for capture.
 func (tm *terminal) run(line string) *pane {
 	tm.t.Helper()
+	return tm.runSized(line, 200)
+}
+
+// runSized is run in a window cols columns wide.
+func (tm *terminal) runSized(line string, cols int) *pane {
+	tm.t.Helper()
 	tm.n++
 	name := "w" + strconv.Itoa(tm.n)
 	script := line + "\necho \"[exit $?]\"\nexec sleep 3600\n"
-	tm.tmux("new-session", "-d", "-s", name, "-x", "200", "-y", "50", "--", "sh", "-c", script)
+	tm.tmux("new-session", "-d", "-s", name, "-x", strconv.Itoa(cols), "-y", "50", "--", "sh", "-c", script)
 	return &pane{tm: tm, target: name + ":0.0", line: line}
 }
 
@@ -533,5 +539,63 @@ func TestTerminalTokens(t *testing.T) {
 				t.Errorf("tokens list | cat: want tab-separated rows with the revoked token: %q", b)
 			}
 		}
+	}
+}
+
+// TestTerminalTableFitsNarrowPane: in a 60-column pane, tokens list with
+// long CJK and emoji names shows no line longer than the pane (capture-pane
+// -J joins the lines that wrapped, so it must show the same lines), IDs
+// whole, names cut with "…". COLUMNS=60 on a 200-column pane gives the
+// same table.
+func TestTerminalTableFitsNarrowPane(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "the terminal test", "tmux")
+	v := startServer(t, serverOptions{})
+	u := newUser(t, v)
+	u.setenv("MOVITERA_TOKEN", v.Dev.Token)
+	u.mustRun("tokens", "create", "--name", "東京オフィスの本番環境デプロイ用トークン · sdk", "--type", "sdk", "--expires", "30d", "--otp", v.totpCode(t))
+	u.mustRun("tokens", "create", "--name", "🔑🚀 deploy bot of the staging cluster in eu-west-1", "--type", "sdk", "--expires", "7d")
+	u.mustRun("tokens", "create", "--name", "meu macbook pro do trabalho · cli", "--type", "cli", "--expires", "90d")
+	toks := listTokens(t, u)
+	tm := newTerminal(t, u)
+
+	table := func(p *pane) string {
+		t.Helper()
+		if exit, _ := p.waitExit(20 * time.Second); exit != 0 {
+			t.Fatalf("%s: exit %d:\n%s", p.line, exit, p.capture(false))
+		}
+		screen := p.capture(false)
+		joined := p.tm.tmux("capture-pane", "-p", "-J", "-t", p.target)
+		var out []string
+		for i, line := range strings.Split(strings.TrimRight(joined, "\n"), "\n") {
+			if strings.HasPrefix(line, "[exit ") {
+				break
+			}
+			out = append(out, strings.TrimRight(line, " "))
+			if want := strings.Split(screen, "\n"); i >= len(want) || out[i] != strings.TrimRight(want[i], " ") {
+				t.Fatalf("%s: a line is longer than the pane and wrapped:\n%s", p.line, joined)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+
+	narrow := table(tm.runSized(cmdline("tokens", "list"), 60))
+	t.Logf("tokens list in a 60-column pane:\n%s", narrow)
+	if header := strings.Fields(strings.SplitN(narrow, "\n", 2)[0]); strings.Join(header, " ") != "ID NAME EXPIRES" {
+		t.Errorf("60 columns: header %q, want ID NAME EXPIRES", header)
+	}
+	for name, tk := range toks {
+		if !strings.Contains(narrow, tk.ID) {
+			t.Errorf("60 columns: the id of %q (%s) is not shown whole:\n%s", name, tk.ID, narrow)
+		}
+	}
+	for _, cut := range []string{"東京オフィスの本…", "🔑🚀 deploy bot o…", "meu macbook pro d…"} {
+		if !strings.Contains(narrow, cut) {
+			t.Errorf("60 columns: no %q:\n%s", cut, narrow)
+		}
+	}
+
+	if wide := table(tm.run("COLUMNS=60 " + cmdline("tokens", "list"))); wide != narrow {
+		t.Errorf("COLUMNS=60 on a 200-column pane differs from a 60-column pane:\n%s\n---\n%s", wide, narrow)
 	}
 }

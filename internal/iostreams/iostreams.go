@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 )
@@ -19,7 +20,8 @@ type IOStreams struct {
 
 	stdinTTY, stdoutTTY, stderrTTY bool
 	noColor                        bool
-	stdinFd                        int
+	stdinFd, stdoutFd              int
+	columns                        int // $COLUMNS, or SetWidth's; 0: ask the terminal
 }
 
 // System returns the process's streams, with terminal detection and the
@@ -32,7 +34,18 @@ func System() *IOStreams {
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		noColor:   colorDisabled(os.Getenv),
 		stdinFd:   int(os.Stdin.Fd()),
+		stdoutFd:  int(os.Stdout.Fd()),
+		columns:   columnsFromEnv(os.Getenv),
 	}
+}
+
+// columnsFromEnv is $COLUMNS when it is a positive integer, else 0.
+func columnsFromEnv(getenv func(string) string) int {
+	n, err := strconv.Atoi(getenv("COLUMNS"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // colorDisabled applies NO_COLOR (no-color.org: any non-empty value turns
@@ -44,13 +57,17 @@ func colorDisabled(getenv func(string) string) bool {
 // Test returns streams backed by buffers: no terminal, no colour.
 func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut, noColor: true, stdinFd: -1}, in, out, errOut
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, noColor: true, stdinFd: -1, stdoutFd: -1}, in, out, errOut
 }
 
 // SetTTY marks the streams as terminals (for tests).
 func (s *IOStreams) SetTTY(stdin, stdout, stderr bool) {
 	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stderr
 }
+
+// SetWidth sets the terminal width that TerminalWidth reports, as
+// $COLUMNS does (for tests; 0: unknown).
+func (s *IOStreams) SetWidth(columns int) { s.columns = max(columns, 0) }
 
 // SetColor forces colour on or off (for tests).
 func (s *IOStreams) SetColor(on bool) { s.noColor = !on }
@@ -74,6 +91,23 @@ func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
 
 // ColorEnabledStderr is ColorEnabled for stderr.
 func (s *IOStreams) ColorEnabledStderr() bool { return s.stderrTTY && !s.noColor }
+
+// TerminalWidth is the width in cells that stdout's lines should fit:
+// $COLUMNS when it is a positive integer (as gh does), else the width of
+// stdout's terminal; 0 when unknown (stdout is not a terminal), which
+// means no limit.
+func (s *IOStreams) TerminalWidth() int {
+	if s.columns > 0 {
+		return s.columns
+	}
+	if !s.stdoutTTY || s.stdoutFd < 0 {
+		return 0
+	}
+	if w, _, err := term.GetSize(s.stdoutFd); err == nil && w > 0 {
+		return w
+	}
+	return 0
+}
 
 // StdinFd is stdin's file descriptor, or -1 for test streams.
 func (s *IOStreams) StdinFd() int { return s.stdinFd }

@@ -132,6 +132,42 @@ func hex2(c byte) string {
 	return string([]byte{digits[c>>4], digits[c&0xf]})
 }
 
+// EscapeLen is the length in bytes of the escape of the kind Clean writes
+// (\n, \x1b, \u202e) that s starts with, or 0. Whoever shortens cleaned
+// text cuts before or after an escape, never inside one. A backslash that
+// was in the text already and looks like an escape counts as one too.
+func EscapeLen(s string) int {
+	if len(s) < 2 || s[0] != '\\' {
+		return 0
+	}
+	switch s[1] {
+	case 'a', 'b', 'f', 'n', 'r', 't', 'v':
+		return 2
+	case 'x':
+		if isHex(s, 4) {
+			return 4
+		}
+	case 'u':
+		if isHex(s, 6) {
+			return 6
+		}
+	}
+	return 0
+}
+
+// isHex reports whether s[2:end] is lower-case hexadecimal digits.
+func isHex(s string, end int) bool {
+	if len(s) < end {
+		return false
+	}
+	for _, c := range []byte(s[2:end]) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Error wraps err so that its message is printed cleaned, line by line
 // (a message may list several lines on purpose). errors.Is and errors.As
 // still see err, so exit codes are unchanged.

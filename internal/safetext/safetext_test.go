@@ -79,3 +79,20 @@ func TestError(t *testing.T) {
 		t.Fatal("Error(nil) is not nil")
 	}
 }
+
+func TestEscapeLen(t *testing.T) {
+	for s, want := range map[string]int{
+		`\x1b[31m`: 4, `\u202e!`: 6, `\n`: 2, `\tab`: 2, `\x1`: 0, `\xZZ`: 0, `\u20`: 0, `\u202E`: 0,
+		`\q`: 0, `\`: 0, `x\n`: 0, "": 0, "東": 0,
+	} {
+		if got := EscapeLen(s); got != want {
+			t.Errorf("EscapeLen(%q) = %d, want %d", s, got, want)
+		}
+	}
+	// Every escape Clean writes is one whole escape.
+	for _, in := range []string{"\x1b", "\a", "\x00", "\x7f", "\u009b", "\u202e", "\ufeff", "\xff"} {
+		if out := Clean(in); EscapeLen(out) != len(out) {
+			t.Errorf("EscapeLen(Clean(%q) = %q) = %d, want %d", in, out, EscapeLen(out), len(out))
+		}
+	}
+}

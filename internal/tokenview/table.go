@@ -45,21 +45,31 @@ func NewTable(w io.Writer) *tablewriter.Table {
 	)
 }
 
-// WriteTable writes the aligned table with a header. With colour the
-// states are marked; without, the output holds no escape sequence.
-func WriteTable(w io.Writer, rows []Row, color bool) error {
+// WriteTable writes the aligned table with a header, fitted to a terminal
+// width cells wide (0: unknown, nothing is cut; see fit). With colour the
+// states are marked; without, the output holds no escape sequence. Names
+// are cut before they are coloured, so a cut never splits an escape.
+func WriteTable(w io.Writer, rows []Row, color bool, width int) error {
+	lay := fit(rows, width)
 	bw := &trimWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	t := NewTable(bw)
-	header := make([]any, len(Columns))
-	for i, c := range Columns {
+	header := make([]any, len(lay.cols))
+	for i, c := range lay.cols {
+		h := Columns[c]
 		if color {
-			c = sgrBold + c + sgrReset
+			h = sgrBold + h + sgrReset
 		}
-		header[i] = c
+		header[i] = h
 	}
 	t.Header(header...)
 	for _, r := range rows {
-		cells := r.cells()
+		cells := make([]string, len(lay.cols))
+		for i, c := range lay.cols {
+			cells[i] = r.cell(c)
+			if c == colName && lay.nameMax > 0 {
+				cells[i] = truncate(cells[i], lay.nameMax)
+			}
+		}
 		if color {
 			cells = colorize(r, cells)
 		}
@@ -74,8 +84,8 @@ func WriteTable(w io.Writer, rows []Row, color bool) error {
 }
 
 // colorize marks a row's state: the whole row struck through when revoked,
-// the expiry in red when expired, in bold yellow when 7 days or fewer
-// remain.
+// the expiry (the last cell: EXPIRES is never left out) in red when
+// expired, in bold yellow when 7 days or fewer remain.
 func colorize(r Row, cells []string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {

@@ -10,8 +10,13 @@
 // header: a stable shape for cut, awk and grep. Programs that need more use
 // --json.
 //
-// Every name is passed through safetext.Clean first, so a table never
-// carries an escape sequence that came from the server.
+// On a terminal the table is fitted to its width (see fit): long names are
+// cut with "…", then optional columns are left out. Pipes and --json are
+// never cut.
+//
+// Every name is passed through safetext.Clean first (in NewRow), then cut
+// to fit, then coloured: a table never carries an escape sequence that came
+// from the server, and a cut never falls inside one.
 package tokenview
 
 import (
@@ -24,6 +29,17 @@ import (
 
 // Columns are the table's headers, in order.
 var Columns = []string{"ID", "NAME", "TYPE", "PREFIX", "LAST USED", "EXPIRES"}
+
+// Indexes in Columns.
+const (
+	colID = iota
+	colName
+	colType
+	colPrefix
+	colLastUse
+	colExpiry
+	numColumns
+)
 
 // Row is one token as the list shows it, every field already safe to print.
 type Row struct {
@@ -50,6 +66,23 @@ func (r Row) cells() []string {
 	return []string{r.ID, r.Name, r.Type, r.Prefix, r.LastUse, r.Expiry}
 }
 
+// cell is the text of column c (an index in Columns).
+func (r Row) cell(c int) string {
+	switch c {
+	case colID:
+		return r.ID
+	case colName:
+		return r.Name
+	case colType:
+		return r.Type
+	case colPrefix:
+		return r.Prefix
+	case colLastUse:
+		return r.LastUse
+	}
+	return r.Expiry
+}
+
 // Mode says where the list goes.
 type Mode int
 
@@ -74,10 +107,12 @@ func ModeFor(stdoutTTY, color bool) Mode {
 	return Plain
 }
 
-// Write renders rows in a mode.
-func Write(w io.Writer, rows []Row, mode Mode) error {
+// Write renders rows in a mode. A table is fitted to a terminal width
+// cells wide; 0, an unknown width, cuts nothing. A pipe ignores width:
+// scripts get every value whole.
+func Write(w io.Writer, rows []Row, mode Mode, width int) error {
 	if mode == Pipe {
 		return WriteTSV(w, rows)
 	}
-	return WriteTable(w, rows, mode == Color)
+	return WriteTable(w, rows, mode == Color, width)
 }

@@ -83,6 +83,8 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// TestGoldenTables: the table with no width known, and on terminals wide
+// enough for it (the fixture is 118 cells wide), is the same, uncut.
 func TestGoldenTables(t *testing.T) {
 	inZones(t, func(t *testing.T) {
 		for _, c := range []struct {
@@ -93,13 +95,15 @@ func TestGoldenTables(t *testing.T) {
 			{"list-terminal-nocolor.golden", Plain},
 			{"list-pipe.golden", Pipe},
 		} {
-			var b bytes.Buffer
-			if err := Write(&b, rows(fixture()), c.mode); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, c.file, b.Bytes())
-			if c.mode != Color && bytes.ContainsRune(b.Bytes(), 0x1b) {
-				t.Errorf("%s: escape sequence without colour", c.file)
+			for _, width := range []int{0, 200, 118} {
+				var b bytes.Buffer
+				if err := Write(&b, rows(fixture()), c.mode, width); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, c.file, b.Bytes())
+				if c.mode != Color && bytes.ContainsRune(b.Bytes(), 0x1b) {
+					t.Errorf("%s: escape sequence without colour", c.file)
+				}
 			}
 		}
 	})
@@ -137,7 +141,7 @@ func TestEmptyJSONArray(t *testing.T) {
 // cell on every line, wide characters included.
 func TestColumnsAlign(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteTable(&b, rows(fixture()), false); err != nil {
+	if err := WriteTable(&b, rows(fixture()), false, 0); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -185,7 +189,20 @@ func BenchmarkWriteTable10000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rs := rows(toks)
-		if err := WriteTable(&bytes.Buffer{}, rs, true); err != nil {
+		if err := WriteTable(&bytes.Buffer{}, rs, true, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWriteTable10000Width70 is the same table fitted to a 70-column
+// terminal: every cell measured, TYPE and PREFIX left out, every name cut.
+func BenchmarkWriteTable10000Width70(b *testing.B) {
+	toks := benchTokens(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		rs := rows(toks)
+		if err := WriteTable(&bytes.Buffer{}, rs, true, 70); err != nil {
 			b.Fatal(err)
 		}
 	}
