@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
 	"github.com/movitera/movitera/internal/config"
 	"github.com/movitera/movitera/internal/credentials"
+	"github.com/movitera/movitera/internal/movitera"
+	"github.com/movitera/movitera/internal/safetext"
 )
 
 // resolveCredential finds the token for the configured server and team:
@@ -58,6 +61,55 @@ func storedCredential(ctx context.Context, f *cmdutil.Factory, cfg *config.Confi
 		return &cmdutil.Credential{Token: tok, Source: s.Name(), Location: s.Location(), Server: cfg.Server, Team: cfg.Team}, nil
 	}
 	return nil, credentials.ErrNotFound
+}
+
+// rejectedStored answers the server's refusal of a stored token. One it
+// calls revoked or does not know never works again (a login revokes its
+// new token when the keyring write times out, and that write may land
+// later): it is removed from its store, unless a login replaced it since,
+// and the error says to log in again. Other refusals are returned as is.
+func rejectedStored(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Credential, ae *client.APIError) error {
+	var why string
+	switch ae.Code {
+	case client.CodeTokenRevoked:
+		why = "the server says it was revoked"
+	case client.CodeUnauthenticated:
+		why = "the server does not know it"
+	default:
+		return ae
+	}
+	team := safetext.Clean(cred.Team)
+	msg := fmt.Sprintf("the token %s stored for %s (team %s) is no longer valid (%s)", movitera.PublicPrefix(cred.Token), cred.Server, team, why)
+	where := whereStored(cred.Source, cred.Location)
+	switch err := forgetStored(ctx, f, cred); {
+	case err == nil:
+		msg += " and was removed from " + where
+	case !errors.Is(err, credentials.ErrNotFound):
+		var ue *credentials.UnavailableError
+		if errors.As(err, &ue) {
+			err = errors.New(ue.Cause) // its ways out are for storing, not removing
+		}
+		msg += fmt.Sprintf(" and could not be removed from %s (%v)", where, err)
+	}
+	return &cmdutil.AuthError{Err: fmt.Errorf("%s: run 'movitera login --team %s' to sign in again", msg, team)}
+}
+
+// forgetStored deletes cred from its store if the store still holds that
+// very token, and returns ErrNotFound if it does not.
+func forgetStored(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Credential) error {
+	stores, err := f.Credentials()
+	if err != nil {
+		return err
+	}
+	s := storeOf(stores, cred)
+	tok, err := s.Get(ctx, cred.Server, cred.Team)
+	if err != nil {
+		return err
+	}
+	if tok != cred.Token {
+		return credentials.ErrNotFound
+	}
+	return s.Delete(ctx, cred.Server, cred.Team)
 }
 
 // storeOf returns the store a credential came from.

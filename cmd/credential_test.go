@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/cmdutil"
 	"github.com/movitera/movitera/internal/config"
 	"github.com/movitera/movitera/internal/credentials"
@@ -87,5 +88,70 @@ func TestResolveCredentialKeyringUnavailable(t *testing.T) {
 	var ue *credentials.UnavailableError
 	if cmdutil.ExitCode(err) != 4 || !errors.As(err, &ue) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// undeletable holds tokens but cannot remove them.
+type undeletable struct{ *credentials.Memory }
+
+func (undeletable) Delete(context.Context, string, string) error {
+	return &credentials.UnavailableError{Cause: "no answer within 5s", Err: credentials.ErrTimeout}
+}
+func (undeletable) Name() string     { return credentials.NameKeyring }
+func (undeletable) Location() string { return "the system keyring" }
+
+// A stored token the server calls revoked or unknown is removed from its
+// store, if the store still holds it; the error says so, exit 4.
+func TestRejectedStored(t *testing.T) {
+	ctx := context.Background()
+	const server = "http://127.0.0.1:8270"
+	revoked := &client.APIError{Status: 401, Code: client.CodeTokenRevoked, Detail: "This access token was revoked."}
+	unknown := &client.APIError{Status: 401, Code: client.CodeUnauthenticated, Detail: "The server does not know this access token."}
+	for _, tc := range []struct {
+		name   string
+		store  credentials.Store
+		stored string // in the store when the server answers
+		ae     *client.APIError
+		want   string
+		left   string // in the store afterwards
+	}{
+		{"revoked", credentials.NewMemory(), cliSecret, revoked,
+			"the token mvc_AbCdEfGh stored for http://127.0.0.1:8270 (team acme) is no longer valid (the server says it was revoked) and was removed from the system keyring: run 'movitera login --team acme' to sign in again", ""},
+		{"unknown", credentials.NewMemory(), cliSecret, unknown,
+			"the token mvc_AbCdEfGh stored for http://127.0.0.1:8270 (team acme) is no longer valid (the server does not know it) and was removed from the system keyring: run 'movitera login --team acme' to sign in again", ""},
+		{"replaced since", credentials.NewMemory(), sdkSecret, revoked,
+			"the token mvc_AbCdEfGh stored for http://127.0.0.1:8270 (team acme) is no longer valid (the server says it was revoked): run 'movitera login --team acme' to sign in again", sdkSecret},
+		{"removed since", credentials.NewMemory(), "", revoked,
+			"the token mvc_AbCdEfGh stored for http://127.0.0.1:8270 (team acme) is no longer valid (the server says it was revoked): run 'movitera login --team acme' to sign in again", ""},
+		{"cannot remove", undeletable{credentials.NewMemory()}, cliSecret, revoked,
+			"the token mvc_AbCdEfGh stored for http://127.0.0.1:8270 (team acme) is no longer valid (the server says it was revoked) and could not be removed from the system keyring (no answer within 5s): run 'movitera login --team acme' to sign in again", cliSecret},
+	} {
+		if tc.stored != "" {
+			must(t, tc.store.Set(ctx, server, "acme", tc.stored))
+		}
+		f := testFactory(&config.Config{Server: server, Team: "acme"}, &credentials.Stores{Keyring: tc.store, File: untouchable{t}})
+		cred := &cmdutil.Credential{Token: cliSecret, Source: credentials.NameKeyring, Location: "the system keyring", Server: server, Team: "acme"}
+		err := rejectedStored(ctx, f, cred, tc.ae)
+		if err == nil || err.Error() != tc.want || cmdutil.ExitCode(err) != 4 {
+			t.Errorf("%s: got %v (exit %d)\nwant %s", tc.name, err, cmdutil.ExitCode(err), tc.want)
+		}
+		if got, _ := tc.store.Get(ctx, server, "acme"); got != tc.left {
+			t.Errorf("%s: the store holds %q, want %q", tc.name, got, tc.left)
+		}
+	}
+
+	// An expired token is left alone: the server's problem as it is.
+	expired := &client.APIError{Status: 401, Code: client.CodeTokenExpired}
+	f := testFactory(&config.Config{Server: server, Team: "acme"}, &credentials.Stores{Keyring: untouchable{t}, File: untouchable{t}})
+	cred := &cmdutil.Credential{Token: cliSecret, Source: credentials.NameKeyring, Server: server, Team: "acme"}
+	if err := rejectedStored(ctx, f, cred, expired); err != expired {
+		t.Fatalf("expired: got %v", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -73,7 +73,11 @@ func newFactory(ios *iostreams.IOStreams, root *cobra.Command) *cmdutil.Factory 
 		if err != nil {
 			return nil, nil, err
 		}
-		ac, err := client.New(client.Options{Server: c.Server(), Token: cred.Token, HTTPClient: c.HTTPClient(), UserAgent: "movitera/" + version})
+		opts := client.Options{Server: c.Server(), Token: cred.Token, HTTPClient: c.HTTPClient(), UserAgent: "movitera/" + version}
+		if cred.Source != "environment" {
+			opts.Rejected = func(ctx context.Context, ae *client.APIError) error { return rejectedStored(ctx, f, cred, ae) }
+		}
+		ac, err := client.New(opts)
 		return ac, cred, err
 	}
 	return f

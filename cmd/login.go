@@ -152,7 +152,8 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 
 	// The old credentials of this server and team, to revoke once replaced.
 	var old []string
-	if prev, err := store.Get(ctx, cfg.Server, team); err == nil {
+	prev, err := store.Get(ctx, cfg.Server, team)
+	if err == nil {
 		old = append(old, prev)
 	}
 	var fileOld string
@@ -165,16 +166,14 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	}
 
 	if err := storeToken(ctx, store, cfg.Server, team, token); err != nil {
+		var rerr error
 		if fromDevice {
-			if rerr := c.RevokeSecret(context.WithoutCancel(ctx), token); rerr == nil {
-				err = fmt.Errorf("%w (nothing was stored, and the new token was revoked)", err)
-			} else {
-				err = fmt.Errorf("%w (nothing was stored; the new token %s could not be revoked: %v)", err, movitera.DisplayPrefix(token), rerr)
-			}
-		} else {
-			err = fmt.Errorf("%w (nothing was stored)", err)
+			rerr = c.RevokeSecret(context.WithoutCancel(ctx), token)
 		}
-		return loginCancelled(ctx, err)
+		// A keyring write that timed out may still land: put back what
+		// the entry held, within the same timeout.
+		settled := !errors.Is(err, credentials.ErrTimeout) || undoWrite(ctx, store, cfg.Server, team, prev) == nil
+		return loginCancelled(ctx, storeFailed(err, fromDevice, settled, token, rerr))
 	}
 	if fileOld != "" {
 		if err := stores.File.Delete(ctx, cfg.Server, team); err != nil && !errors.Is(err, credentials.ErrNotFound) {
@@ -205,6 +204,37 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 		fmt.Fprintln(ew, "warning: MOVITERA_TOKEN is set: commands use it, not the token just stored; unset it to use this login")
 	}
 	return nil
+}
+
+// undoWrite puts back what a timed-out write may still replace: the
+// previous token, or nothing. Each call is bounded by the store's timeout.
+func undoWrite(ctx context.Context, s credentials.Store, server, team, prev string) error {
+	if prev != "" {
+		return s.Set(ctx, server, team, prev)
+	}
+	if err := s.Delete(ctx, server, team); err != nil && !errors.Is(err, credentials.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// storeFailed says what a failed store left behind. settled is false when
+// a timed-out keyring write could not be undone and may still land; rerr
+// is the revocation of the new token from the device flow.
+func storeFailed(err error, fromDevice, settled bool, token string, rerr error) error {
+	kept := "nothing was stored"
+	if !settled {
+		kept = "the keyring may still store the token once it answers"
+	}
+	switch {
+	case !fromDevice:
+		return fmt.Errorf("%w (%s)", err, kept)
+	case rerr != nil:
+		return fmt.Errorf("%w (%s; the new token %s could not be revoked: %v)", err, kept, movitera.DisplayPrefix(token), rerr)
+	case !settled:
+		return fmt.Errorf("%w (the new token was revoked; if the keyring stores it once it answers, the next command removes it)", err)
+	}
+	return fmt.Errorf("%w (%s, and the new token was revoked)", err, kept)
 }
 
 // storeToken writes the token and reads it back.

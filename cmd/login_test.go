@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,6 +23,7 @@ import (
 // Well-formed secrets (right length and checksum), never issued.
 const (
 	sdkSecret = "mvs_m7oxr2uhhoeBNO3b16lFMAG0ml2ECbDa1ku0DF"
+	cliSecret = "mvc_AbCdEfGh0123456789AbCdEfGh0123452F7l9a"
 )
 
 func TestLoginFlags(t *testing.T) {
@@ -272,3 +274,93 @@ func TestLoginWithTokenAtATerminal(t *testing.T) {
 type blockingReader struct{}
 
 func (blockingReader) Read([]byte) (int, error) { select {} }
+
+// lateStore is a keyring whose write of one token fails with setErr (a
+// timeout: it may land later); it records the calls from then on.
+type lateStore struct {
+	*credentials.Memory
+	late      string
+	setErr    error
+	deleteErr error
+	calls     []string
+}
+
+func (s *lateStore) Set(ctx context.Context, server, team, token string) error {
+	if token == s.late {
+		s.calls = append(s.calls, "set new")
+		return s.setErr
+	}
+	s.calls = append(s.calls, "set "+token)
+	return s.Memory.Set(ctx, server, team, token)
+}
+
+func (s *lateStore) Delete(ctx context.Context, server, team string) error {
+	s.calls = append(s.calls, "delete")
+	if s.deleteErr != nil {
+		return s.deleteErr
+	}
+	return s.Memory.Delete(ctx, server, team)
+}
+
+// A keyring write that timed out is undone at once: the previous token
+// put back, or the entry removed. Other failures wrote nothing.
+func TestLoginUndoesTimedOutWrite(t *testing.T) {
+	timeout := &credentials.UnavailableError{Cause: "no answer within 5s", Err: credentials.ErrTimeout}
+	const failed = "cannot use the system keyring (no answer within 5s): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN"
+	for _, tc := range []struct {
+		name      string
+		prev      string
+		setErr    error
+		deleteErr error
+		calls     string
+		want      string
+	}{
+		{"no previous token", "", timeout, nil, "[set new delete]", failed + " (nothing was stored)"},
+		{"a previous token", cliSecret, timeout, nil, "[set new set " + cliSecret + "]", failed + " (nothing was stored)"},
+		{"undo unanswered", "", timeout, timeout, "[set new delete]", failed + " (the keyring may still store the token once it answers)"},
+		{"not a timeout", "", &credentials.UnavailableError{Cause: "locked"}, nil, "[set new]",
+			"cannot use the system keyring (locked): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN (nothing was stored)"},
+	} {
+		v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}
+		srv := httptest.NewServer(v)
+		kr := &lateStore{Memory: credentials.NewMemory(), late: sdkSecret, setErr: tc.setErr, deleteErr: tc.deleteErr}
+		if tc.prev != "" {
+			must(t, kr.Memory.Set(context.Background(), srv.URL, "acme", tc.prev))
+		}
+		opts, _, _ := loginOptions(t, srv.URL, &credentials.Stores{Keyring: kr, File: credentials.NewMemory()}, sdkSecret)
+		err := runLogin(context.Background(), opts)
+		srv.Close()
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %v\nwant %s", tc.name, err, tc.want)
+		}
+		if got := fmt.Sprint(kr.calls); got != tc.calls {
+			t.Errorf("%s: calls %s, want %s", tc.name, got, tc.calls)
+		}
+		if got, _ := kr.Memory.Get(context.Background(), srv.URL, "acme"); got != tc.prev {
+			t.Errorf("%s: the keyring holds %q, want %q", tc.name, got, tc.prev)
+		}
+	}
+}
+
+// What a failed store of a device-flow token says, in every case.
+func TestStoreFailed(t *testing.T) {
+	base := errors.New("cannot store")
+	rerr := errors.New("server down")
+	for _, tc := range []struct {
+		fromDevice, settled bool
+		rerr                error
+		want                string
+	}{
+		{true, true, nil, "cannot store (nothing was stored, and the new token was revoked)"},
+		{true, false, nil, "cannot store (the new token was revoked; if the keyring stores it once it answers, the next command removes it)"},
+		{true, true, rerr, "cannot store (nothing was stored; the new token mvc_AbCdEfGh could not be revoked: server down)"},
+		{true, false, rerr, "cannot store (the keyring may still store the token once it answers; the new token mvc_AbCdEfGh could not be revoked: server down)"},
+		{false, true, nil, "cannot store (nothing was stored)"},
+		{false, false, nil, "cannot store (the keyring may still store the token once it answers)"},
+	} {
+		err := storeFailed(base, tc.fromDevice, tc.settled, cliSecret, tc.rerr)
+		if err.Error() != tc.want || !errors.Is(err, base) {
+			t.Errorf("%+v: got %v\nwant %s", tc, err, tc.want)
+		}
+	}
+}

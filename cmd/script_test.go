@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 		"movitera":     func() { os.Exit(cmd.Main()) },
 		"fake-browser": fakeBrowser,
 		"silent-bus":   silentBus,
+		"gate-bus":     gateBus,
 	})
 }
 

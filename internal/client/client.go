@@ -24,6 +24,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	backoff   []time.Duration
+	rejected  func(context.Context, *APIError) error
 }
 
 // Options configure a Client.
@@ -32,6 +33,10 @@ type Options struct {
 	Token      string       // bearer secret; "" for unauthenticated calls
 	HTTPClient *http.Client // from NewHTTPClient; nil for a default one
 	UserAgent  string
+	// Rejected, when set, is called when the server refuses Token itself
+	// (APIError.IsAuth); what it returns is returned in place of the
+	// server's problem.
+	Rejected func(context.Context, *APIError) error
 }
 
 // New returns a client. It refuses to carry a token over plain HTTP to a
@@ -54,7 +59,8 @@ func New(o Options) (*Client, error) {
 	}
 	return &Client{
 		base: strings.TrimRight(o.Server, "/"), token: o.Token, http: hc, userAgent: ua,
-		backoff: []time.Duration{250 * time.Millisecond, time.Second, 3 * time.Second},
+		backoff:  []time.Duration{250 * time.Millisecond, time.Second, 3 * time.Second},
+		rejected: o.Rejected,
 	}, nil
 }
 
@@ -68,10 +74,12 @@ func (c *Client) Token() string { return c.token }
 // for the OAuth device flow.
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
-// WithToken returns a copy of the client that sends another token.
+// WithToken returns a copy of the client that sends another token, without
+// the Rejected handler, which belonged to the first.
 func (c *Client) WithToken(token string) *Client {
 	cp := *c
 	cp.token = token
+	cp.rejected = nil
 	return &cp
 }
 
@@ -146,6 +154,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			}
 		}
 		if !retry || attempt >= len(c.backoff) {
+			var ae *APIError
+			if c.rejected != nil && c.token != "" && !r.noAuth && errors.As(err, &ae) && ae.IsAuth() {
+				return c.rejected(ctx, ae)
+			}
 			return err
 		}
 		if wait == 0 || wait > 10*time.Second {

@@ -83,6 +83,41 @@ func TestProblemBecomesAPIError(t *testing.T) {
 	}
 }
 
+// Rejected replaces the problem of a refused token, and of nothing else; a
+// copy made by WithToken sends another token and does not call it.
+func TestRejectedHandler(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		if r.URL.Path == "/api/v1/teams/nope/tokens" {
+			w.WriteHeader(404)
+			io.WriteString(w, `{"status":404,"code":"team_not_found"}`)
+			return
+		}
+		w.WriteHeader(401)
+		io.WriteString(w, `{"status":401,"detail":"This token was revoked.","code":"token_revoked"}`)
+	}))
+	defer srv.Close()
+	var calls []string
+	stale := errors.New("stale")
+	c, _ := New(Options{Server: srv.URL, Token: "x", Rejected: func(_ context.Context, ae *APIError) error {
+		calls = append(calls, ae.Code)
+		return stale
+	}})
+	if _, err := c.User(context.Background()); err != stale {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := c.ListTokens(context.Background(), "nope", ListOptions{}); err == nil || err == stale {
+		t.Fatalf("a problem other than the token's: %v", err)
+	}
+	var ae *APIError
+	if _, err := c.WithToken("y").User(context.Background()); !errors.As(err, &ae) || ae.Code != CodeTokenRevoked {
+		t.Fatalf("WithToken: %v", err)
+	}
+	if fmt.Sprint(calls) != "[token_revoked]" {
+		t.Fatalf("Rejected called for %v", calls)
+	}
+}
+
 // The CLI's hint follows a problem without a detail, never the server's own
 // advice.
 func TestHintOnlyWithoutDetail(t *testing.T) {

@@ -146,7 +146,7 @@ func TestKeyringMockErrorIsUnavailable(t *testing.T) {
 	err := k.Set(context.Background(), "http://h", "acme", "mvc_x")
 	want := "cannot use the system keyring (org.freedesktop.secrets was not provided by any .service files): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN"
 	var ue *UnavailableError
-	if !errors.As(err, &ue) || err.Error() != want {
+	if !errors.As(err, &ue) || err.Error() != want || errors.Is(err, ErrTimeout) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/movitera/movitera/internal/config"
 )
@@ -18,14 +19,19 @@ import (
 const FileName = "credentials.json"
 
 // File keeps tokens in plain text in a 0600 JSON file, written atomically.
-// It is used only when the person asks for it (--insecure-storage).
+// It is used only when the person asks for it (--insecure-storage). Every
+// read-modify-write holds the lock file beside it, so that commands running
+// at the same time (two logins, say) do not lose each other's entries.
 type File struct {
 	Path string
 	// Warn receives a warning when the file was readable by others (it is
 	// tightened to 0600). May be nil.
 	Warn func(string)
+	// LockWait bounds the wait for another command's lock; zero means
+	// DefaultLockWait.
+	LockWait time.Duration
 
-	mu sync.Mutex
+	mu sync.Mutex // the lock file is per process: this guards goroutines
 }
 
 // NewFile returns the file store in a config directory.
@@ -114,12 +120,17 @@ func (s *File) Get(_ context.Context, server, team string) (string, error) {
 }
 
 // Set implements Store.
-func (s *File) Set(_ context.Context, server, team, token string) error {
+func (s *File) Set(ctx context.Context, server, team, token string) error {
 	if err := checkKey(server, team, token); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	d, err := s.load()
 	if err != nil {
 		return err
@@ -133,9 +144,14 @@ func (s *File) Set(_ context.Context, server, team, token string) error {
 }
 
 // Delete implements Store. The file goes when its last entry does.
-func (s *File) Delete(_ context.Context, server, team string) error {
+func (s *File) Delete(ctx context.Context, server, team string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	d, err := s.load()
 	if err != nil {
 		return err

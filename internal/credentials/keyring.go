@@ -150,7 +150,7 @@ func (k *Keyring) call(ctx context.Context, fn func() (string, error)) (string, 
 	case <-ctx.Done():
 		return "", ctx.Err()
 	case <-timer.C:
-		return "", &UnavailableError{Cause: fmt.Sprintf("no answer within %s; a longer wait can be set with MOVITERA_KEYRING_TIMEOUT", timeout)}
+		return "", &UnavailableError{Cause: fmt.Sprintf("no answer within %s; a longer wait can be set with MOVITERA_KEYRING_TIMEOUT", timeout), Err: ErrTimeout}
 	}
 }
 

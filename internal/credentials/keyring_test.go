@@ -34,7 +34,7 @@ func TestKeyringTimeout(t *testing.T) {
 		err := call()
 		want := "cannot use the system keyring (no answer within 50ms; a longer wait can be set with MOVITERA_KEYRING_TIMEOUT): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN"
 		var ue *UnavailableError
-		if !errors.As(err, &ue) || err.Error() != want {
+		if !errors.As(err, &ue) || err.Error() != want || !errors.Is(err, ErrTimeout) {
 			t.Errorf("%s: got %v\nwant %s", name, err, want)
 		}
 	}

@@ -11,6 +11,11 @@ import (
 // ErrNotFound means the store holds no token for that server and team.
 var ErrNotFound = errors.New("no stored credential")
 
+// ErrTimeout is wrapped in the UnavailableError of a keyring call that got
+// no answer in time. Such a call is abandoned, not cancelled: a write may
+// still land later.
+var ErrTimeout = errors.New("the keyring did not answer in time")
+
 // Store keeps one token per (server, team).
 type Store interface {
 	// Get returns the token, or ErrNotFound.
