@@ -5,6 +5,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,7 +146,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			retry = r.idempotent
+			retry = r.idempotent && !permanent(err)
 			err = &NetworkError{Server: c.base, Err: err}
 		} else {
 			err = decode(resp, out)
@@ -169,6 +171,18 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// permanent reports whether a network error will be the same on every
+// attempt: the server's certificate is not trusted, or the client declined
+// to follow a redirect. Retrying those only delays the answer.
+func permanent(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var refused refusedError
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &refused)
 }
 
 func decode(resp *http.Response, out any) error {

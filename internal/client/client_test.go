@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -224,5 +226,81 @@ func TestRedirectsStayWithinTheOrigin(t *testing.T) {
 	}
 	if leaked.Load() != 0 {
 		t.Fatal("the token followed the redirect to another origin")
+	}
+}
+
+// An untrusted certificate or a refused redirect is the same on every
+// attempt: the client answers after one try, while a GET that meets a
+// connection error is tried again.
+func TestPermanentNetworkErrorsAreNotRetried(t *testing.T) {
+	var tlsHits, redirectHits atomic.Int32
+	untrusted := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tlsHits.Add(1) }))
+	var conns atomic.Int32
+	untrusted.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	untrusted.StartTLS()
+	defer untrusted.Close()
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer elsewhere.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirectHits.Add(1)
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer redirecting.Close()
+
+	for _, c := range []struct {
+		name   string
+		server string
+		tries  func() int32
+	}{
+		{"untrusted certificate", untrusted.URL, conns.Load},
+		{"redirect to another origin", redirecting.URL, redirectHits.Load},
+	} {
+		cl, err := New(Options{Server: c.server, Token: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.backoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
+		_, err = cl.User(context.Background())
+		var ne *NetworkError
+		if !errors.As(err, &ne) || !permanent(err) {
+			t.Errorf("%s: got %v; want a permanent network error", c.name, err)
+		}
+		if got := c.tries(); got != 1 {
+			t.Errorf("%s: %d attempts; want 1", c.name, got)
+		}
+	}
+	if tlsHits.Load() != 0 {
+		t.Error("a request reached the server behind the untrusted certificate")
+	}
+
+	// A connection refused is not permanent: the GET is tried 1+3 times.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close() // hang up before answering
+		}
+	}()
+	defer ln.Close()
+	cl, _ := New(Options{Server: "http://" + ln.Addr().String(), Token: "x"})
+	cl.backoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
+	if _, err := cl.User(context.Background()); err == nil || permanent(err) {
+		t.Fatalf("hang-up: got %v; want a transient network error", err)
+	}
+	if got := accepted.Load(); got != 4 {
+		t.Errorf("hang-up: %d attempts; want 4", got)
 	}
 }

@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,14 +42,20 @@ func NewHTTPClient(o HTTPOptions) *http.Client {
 // downgrade from https to http.
 func sameOrigin(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
-		return errors.New("stopped after 5 redirects")
+		return refusedError("stopped after 5 redirects")
 	}
 	from := via[0].URL
 	if req.URL.Scheme != from.Scheme || req.URL.Host != from.Host {
-		return fmt.Errorf("refusing to follow a redirect from %s://%s to %s://%s: set --server to the vault's own address", from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+		return refusedError(fmt.Sprintf("refusing to follow a redirect from %s://%s to %s://%s: set --server to the vault's own address", from.Scheme, from.Host, req.URL.Scheme, req.URL.Host))
 	}
 	return nil
 }
+
+// refusedError is a request the client itself declined to complete; it
+// is the same on every attempt, so it is never retried.
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
 
 // debugTransport traces HTTP on stderr with every secret redacted.
 type debugTransport struct {
