@@ -174,15 +174,17 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 }
 
 // permanent reports whether a network error will be the same on every
-// attempt: the server's certificate is not trusted, or the client declined
-// to follow a redirect. Retrying those only delays the answer.
+// attempt: the server's certificate is not trusted, it answered an HTTPS
+// request in plain HTTP, or the client declined to follow a redirect.
+// Retrying those only delays the answer.
 func permanent(err error) bool {
 	var cv *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
 	var refused refusedError
-	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &refused)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &refused) ||
+		plainHTTPAnswer(err)
 }
 
 func decode(resp *http.Response, out any) error {
@@ -210,7 +212,26 @@ type NetworkError struct {
 }
 
 func (e *NetworkError) Error() string {
+	var ua x509.UnknownAuthorityError
+	var cv *tls.CertificateVerificationError
+	switch {
+	case errors.As(e.Err, &ua):
+		return fmt.Sprintf("cannot reach the vault at %s: its certificate is signed by an authority this machine does not trust; if the vault uses a private CA, set SSL_CERT_FILE to that CA's certificate", e.Server)
+	case errors.As(e.Err, &cv):
+		return fmt.Sprintf("cannot reach the vault at %s: its certificate was refused (%v); check the address (--server, MOVITERA_SERVER)", e.Server, cv.Err)
+	case plainHTTPAnswer(e.Err):
+		return fmt.Sprintf("cannot reach the vault at %s: the server there answers plain HTTP, not HTTPS; check the address (--server, MOVITERA_SERVER)", e.Server)
+	}
 	return fmt.Sprintf("cannot reach the vault at %s: %v; check the address (--server, MOVITERA_SERVER) and your network or proxy", e.Server, unwrapURLError(e.Err))
+}
+
+// plainHTTPAnswer reports whether an https:// request was answered in plain
+// HTTP (net/http says so only in its error's text).
+func plainHTTPAnswer(err error) bool {
+	if ne, ok := err.(*NetworkError); ok {
+		err = ne.Err
+	}
+	return err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 func (e *NetworkError) Unwrap() error { return e.Err }

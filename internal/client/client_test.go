@@ -252,13 +252,28 @@ func TestPermanentNetworkErrorsAreNotRetried(t *testing.T) {
 	}))
 	defer redirecting.Close()
 
+	plain := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var plainConns atomic.Int32
+	plain.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			plainConns.Add(1)
+		}
+	}
+	plain.Start()
+	defer plain.Close()
+	plainHTTPS := "https://" + strings.TrimPrefix(plain.URL, "http://")
 	for _, c := range []struct {
-		name   string
-		server string
-		tries  func() int32
+		name    string
+		server  string
+		tries   func() int32
+		message string
 	}{
-		{"untrusted certificate", untrusted.URL, conns.Load},
-		{"redirect to another origin", redirecting.URL, redirectHits.Load},
+		{"untrusted certificate", untrusted.URL, conns.Load,
+			"cannot reach the vault at " + untrusted.URL + ": its certificate is signed by an authority this machine does not trust; if the vault uses a private CA, set SSL_CERT_FILE to that CA's certificate"},
+		{"redirect to another origin", redirecting.URL, redirectHits.Load,
+			"cannot reach the vault at " + redirecting.URL + ": refusing to follow a redirect from " + redirecting.URL + " to " + elsewhere.URL + ": set --server to the vault's own address; check the address (--server, MOVITERA_SERVER) and your network or proxy"},
+		{"https:// to a plain HTTP server", plainHTTPS, plainConns.Load,
+			"cannot reach the vault at " + plainHTTPS + ": the server there answers plain HTTP, not HTTPS; check the address (--server, MOVITERA_SERVER)"},
 	} {
 		cl, err := New(Options{Server: c.server, Token: "x"})
 		if err != nil {
@@ -267,8 +282,8 @@ func TestPermanentNetworkErrorsAreNotRetried(t *testing.T) {
 		cl.backoff = []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}
 		_, err = cl.User(context.Background())
 		var ne *NetworkError
-		if !errors.As(err, &ne) || !permanent(err) {
-			t.Errorf("%s: got %v; want a permanent network error", c.name, err)
+		if !errors.As(err, &ne) || !permanent(err) || err.Error() != c.message {
+			t.Errorf("%s: got %v; want the permanent network error %q", c.name, err, c.message)
 		}
 		if got := c.tries(); got != 1 {
 			t.Errorf("%s: %d attempts; want 1", c.name, got)
@@ -302,5 +317,54 @@ func TestPermanentNetworkErrorsAreNotRetried(t *testing.T) {
 	}
 	if got := accepted.Load(); got != 4 {
 		t.Errorf("hang-up: %d attempts; want 4", got)
+	}
+}
+
+// http:// to an HTTPS port: Go's server answers 400 in plain text; the
+// client says to use https://.
+func TestPlainHTTPToAnHTTPSServer(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	c, err := New(Options{Server: "http://" + host, Token: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.User(context.Background())
+	want := "the server at " + host + " speaks HTTPS: use https://" + host + " as the server address (--server, MOVITERA_SERVER)"
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || err.Error() != want {
+		t.Fatalf("got %v; want %q", err, want)
+	}
+}
+
+// A 401 says whether the token the request carried was refused, or whether
+// the request arrived without one (WWW-Authenticate, RFC 6750).
+func TestTokenRefused(t *testing.T) {
+	for _, c := range []struct {
+		challenge string
+		want      bool
+	}{
+		{`Bearer realm="movitera", error="invalid_token"`, true},
+		{`Bearer realm="movitera"`, false},
+		{``, false},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c.challenge != "" {
+				w.Header().Set("WWW-Authenticate", c.challenge)
+			}
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(401)
+			io.WriteString(w, `{"status":401,"code":"unauthenticated","detail":"no"}`)
+		}))
+		cl, _ := New(Options{Server: srv.URL, Token: "x"})
+		_, err := cl.User(context.Background())
+		srv.Close()
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.TokenRefused() != c.want {
+			t.Errorf("challenge %q: %v, TokenRefused %v; want %v", c.challenge, err, ae != nil && ae.TokenRefused(), c.want)
+		}
 	}
 }

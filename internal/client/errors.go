@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,6 +17,16 @@ type APIError struct {
 	Title      string        `json:"title"`
 	Detail     string        `json:"detail"`
 	RetryAfter time.Duration `json:"-"`
+	// Challenge is the WWW-Authenticate header of a 401 (RFC 6750).
+	Challenge string `json:"-"`
+}
+
+// TokenRefused reports whether the server refused a bearer token the
+// request carried (RFC 6750's error="invalid_token": unknown, revoked,
+// expired or malformed), as opposed to a request that reached it without
+// one — a proxy may drop the Authorization header on the way.
+func (e *APIError) TokenRefused() bool {
+	return e.Status == http.StatusUnauthorized && strings.Contains(e.Challenge, `error="invalid_token"`)
 }
 
 // Problem codes the CLI acts on (docs/api.md lists them all).
@@ -84,7 +95,7 @@ func (e *APIError) IsAuth() bool {
 }
 
 func problemFrom(resp *http.Response, body []byte) error {
-	e := &APIError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header)}
+	e := &APIError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header), Challenge: resp.Header.Get("WWW-Authenticate")}
 	ct := resp.Header.Get("Content-Type")
 	if strings.Contains(ct, "json") {
 		_ = json.Unmarshal(body, e)
@@ -92,8 +103,12 @@ func problemFrom(resp *http.Response, body []byte) error {
 	}
 	if e.Code == "" {
 		e.Code = fmt.Sprintf("http_%d", resp.StatusCode)
-		if resp.StatusCode == http.StatusNotFound {
+		switch {
+		case resp.StatusCode == http.StatusNotFound:
 			e.Detail = fmt.Sprintf("the server at %s has no such endpoint: is it a movitera vault?", resp.Request.URL.Host)
+		case resp.StatusCode == http.StatusBadRequest && resp.Request.URL.Scheme == "http" && bytes.Contains(body, []byte("HTTP request to an HTTPS server")):
+			// Go's HTTPS servers answer plain HTTP with this text.
+			e.Detail = fmt.Sprintf("the server at %s speaks HTTPS: use https://%s as the server address (--server, MOVITERA_SERVER)", resp.Request.URL.Host, resp.Request.URL.Host)
 		}
 	}
 	return e
