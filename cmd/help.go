@@ -20,8 +20,20 @@ import (
 // "movitera tokens [command]" without a usage line of its own.
 
 // setHelp installs the help and usage functions on root and so on every
-// command.
+// command, and makes "movitera help TOPIC" a usage error (exit 2) for a
+// topic that is no command.
 func setHelp(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.Args = func(_ *cobra.Command, args []string) error {
+				if found, rest, err := root.Find(args); err != nil || found == nil || len(rest) > 0 {
+					return cmdutil.FlagErrorf("unknown help topic %q: run 'movitera help' to see the commands", strings.Join(args, " "))
+				}
+				return nil
+			}
+		}
+	}
 	root.SetUsageFunc(func(c *cobra.Command) error {
 		return writeUsage(c.OutOrStderr(), c)
 	})

@@ -88,7 +88,6 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.FlagError{Err: err}
 	})
-	setHelp(root)
 
 	root.AddCommand(
 		newVersionCmd(f),
@@ -99,6 +98,7 @@ The same binary runs "movitera server", a self-contained vault for tests and sel
 		newLogoutCmd(f, nil),
 		newStatusCmd(f, nil),
 	)
+	setHelp(root) // after AddCommand: it sets up the help command too
 	registerTeamFlagCompletion(root, f)
 	root.InitDefaultCompletionCmd()
 	usageErrors(root)

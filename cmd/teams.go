@@ -176,6 +176,9 @@ none yet, sign in to it with 'movitera login --team SLUG'.`,
 			if len(args) != 1 {
 				return cmdutil.FlagErrorf("name one team to switch to, as in 'movitera teams switch SLUG' (see 'movitera teams list')")
 			}
+			if slug := strings.TrimSpace(args[0]); !movitera.ValidTeamSlug(slug) {
+				return cmdutil.FlagErrorf("invalid team %q: a team slug is lowercase letters, digits and dashes; see 'movitera teams list'", slug)
+			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {

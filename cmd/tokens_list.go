@@ -39,8 +39,8 @@ terminal's width (COLUMNS when set): long names are cut with "…", then the TYP
 and LAST USED columns are left out, in that order. In a pipe it is one token per line,
 the same six columns separated by tabs, without header or escape sequences, and nothing
 is ever cut. --json prints an array of objects with id, name, type, prefix, team,
-created_at, last_used_at, expires_at, revoked_at (RFC 3339 UTC or null) and state
-(active, expired or revoked).`,
+created_by (when the server records it), created_at, last_used_at, expires_at,
+revoked_at (RFC 3339 UTC or null) and state (active, expired or revoked).`,
 		Example: `  movitera tokens list
   movitera tokens list --type sdk --active
   movitera tokens list --json | jq '.[] | select(.state == "active") | .id'`,
