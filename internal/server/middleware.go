@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/movitera/movitera/internal/movitera"
 )
 
 // maxBody is the largest request body accepted (64 KiB).
@@ -27,7 +29,7 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request) *problem) http.H
 }
 
 func (s *Server) internal(r *http.Request, err error) *problem {
-	s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log.Error("internal error", "method", r.Method, "path", logPath(r.URL.Path), "err", err)
 	return errInternal
 }
 
@@ -149,7 +151,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		attrs := [...]slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", logPath(r.URL.Path)),
 			slog.Int("status", sw.status),
 			slog.Duration("duration", time.Since(start).Round(time.Microsecond)),
 			slog.String("client_ip", s.clientIP(r)),
@@ -161,6 +163,22 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs[:n]...)
 	})
+}
+
+// logPath is a request's path as the log shows it: a segment that looks
+// like a secret (a raw client may put one in a path by mistake, e.g. a
+// revoke by value instead of by id) shows only its public prefix.
+func logPath(p string) string {
+	if !strings.Contains(p, "mv") {
+		return p // no segment can start with a secret's tag
+	}
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		if movitera.LooksLikeSecret(seg) {
+			segs[i] = movitera.DisplayPrefix(seg) + "…"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // unrouted answers requests no route of mux matched (it is mux's catch-all

@@ -71,3 +71,33 @@ func TestCheckPublicURL(t *testing.T) {
 		t.Error("Open accepted a public URL without a scheme")
 	}
 }
+
+// Behind a TLS-terminating proxy (an https:// public URL) the session
+// cookies are Secure although the request reaching the server is plain
+// HTTP; with a plain-HTTP server and no such URL they are not.
+func TestSessionCookieSecureBehindHTTPSProxy(t *testing.T) {
+	cookie := func(handler http.Handler) *http.Cookie {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/device", nil))
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == sessionCookie {
+				return c
+			}
+		}
+		t.Fatalf("no session cookie: %d %v", rec.Code, rec.Result().Header)
+		return nil
+	}
+	plain := newFixture(t)
+	if c := cookie(plain.srv.Handler()); c.Secure || !c.HttpOnly {
+		t.Errorf("plain HTTP, no public URL: Secure %v, HttpOnly %v; want false, true", c.Secure, c.HttpOnly)
+	}
+	srv, err := Open(context.Background(), Config{DataDir: t.TempDir(), PublicURL: "https://vault.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if c := cookie(srv.Handler()); !c.Secure || !c.HttpOnly {
+		t.Errorf("behind an HTTPS proxy: Secure %v, HttpOnly %v; want true, true", c.Secure, c.HttpOnly)
+	}
+}

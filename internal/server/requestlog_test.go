@@ -99,3 +99,24 @@ func TestClientIPIsPeer(t *testing.T) {
 		}
 	}
 }
+
+// A secret sent in a path by mistake is logged as its public prefix only.
+func TestRequestLogHidesSecretsInPaths(t *testing.T) {
+	f := newFixture(t)
+	secret := f.dev.Token
+	prefix := movitera.DisplayPrefix(secret)
+	for _, c := range []struct{ method, path, logged string }{
+		{"DELETE", "/api/v1/teams/acme/tokens/" + secret, "/api/v1/teams/acme/tokens/" + prefix + "…"},
+		{"GET", "/" + secret, "/" + prefix + "…"},
+		{"GET", "/api/v1/teams/acme/tokens/tok_0123456789abcdef", "/api/v1/teams/acme/tokens/tok_0123456789abcdef"},
+	} {
+		n := len(f.requestLines())
+		f.do(c.method, c.path, f.dev.Token, nil)
+		if l := f.lastRequestLine(n); l["path"] != c.logged {
+			t.Errorf("%s %s logged as path %v; want %q", c.method, c.path, l["path"], c.logged)
+		}
+	}
+	if strings.Contains(f.logs.String(), secret) {
+		t.Error("the log holds the secret")
+	}
+}

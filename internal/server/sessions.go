@@ -66,6 +66,14 @@ func (s *Server) anonMAC(body string) string {
 	return base64.RawURLEncoding.EncodeToString(s.key.mac("anonymous session", body)[:16])
 }
 
+// secureCookies reports whether session cookies are marked Secure: when
+// the server serves HTTPS itself, and when browsers reach it over HTTPS
+// through a TLS-terminating reverse proxy (an https:// --public-url), where
+// the request that reaches the server is plain HTTP.
+func (s *Server) secureCookies(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://")
+}
+
 // startAnonymous sets a new anonymous session's cookie; nothing is stored.
 func (s *Server) startAnonymous(w http.ResponseWriter, r *http.Request) *store.Session {
 	id := make([]byte, 16)
@@ -75,7 +83,7 @@ func (s *Server) startAnonymous(w http.ResponseWriter, r *http.Request) *store.S
 	value := body + "." + s.anonMAC(body)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: value, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(anonymousTTL.Seconds()),
+		SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(r), MaxAge: int(anonymousTTL.Seconds()),
 	})
 	return s.anonymousSession(value)
 }
@@ -122,7 +130,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, userID str
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds()),
+		SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(r), MaxAge: int(sessionTTL.Seconds()),
 	})
 	return sess, nil
 }
