@@ -67,14 +67,18 @@ func storedCredential(ctx context.Context, f *cmdutil.Factory, cfg *config.Confi
 // calls revoked or does not know never works again (a login revokes its
 // new token when the keyring write times out, and that write may land
 // later): it is removed from its store, unless a login replaced it since,
-// and the error says to log in again. Other refusals are returned as is.
+// and the error says to log in again. A request that reached the server
+// without its token (a proxy dropped the header) removes nothing. Other
+// refusals are returned as is.
 func rejectedStored(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Credential, ae *client.APIError) error {
 	var why string
-	switch ae.Code {
-	case client.CodeTokenRevoked:
+	switch {
+	case ae.Code == client.CodeTokenRevoked:
 		why = "the server says it was revoked"
-	case client.CodeUnauthenticated:
+	case ae.Code == client.CodeUnauthenticated && ae.TokenRefused():
 		why = "the server does not know it"
+	case ae.Code == client.CodeUnauthenticated:
+		return droppedToken(cred, ae)
 	default:
 		return ae
 	}
@@ -91,25 +95,62 @@ func rejectedStored(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Crede
 		}
 		msg += fmt.Sprintf(" and could not be removed from %s (%v)", where, err)
 	}
-	return &cmdutil.AuthError{Err: fmt.Errorf("%s: run 'movitera login --team %s' to sign in again", msg, team)}
+	return &cmdutil.AuthError{Err: fmt.Errorf("%s: run '%s' to sign in again", msg, loginAgain(cred, team))}
+}
+
+// loginAgain is the command that signs in to team again, into the store
+// cred came from: the file needs --insecure-storage.
+func loginAgain(cred *cmdutil.Credential, team string) string {
+	if cred.Source == credentials.NameFile {
+		return "movitera login --team " + team + " --insecure-storage"
+	}
+	return "movitera login --team " + team
+}
+
+// rejectedEnv answers the server's refusal of MOVITERA_TOKEN: logging in
+// again does not help while the variable is set, so the error says where
+// the token came from and to unset or replace it.
+func rejectedEnv(cred *cmdutil.Credential, ae *client.APIError) error {
+	if ae.Code == client.CodeUnauthenticated && !ae.TokenRefused() {
+		return droppedToken(cred, ae)
+	}
+	return &cmdutil.AuthError{Err: fmt.Errorf("%s was rejected by %s: %v; while MOVITERA_TOKEN is set, commands use it and not a login: unset it, or set it to a valid token",
+		tokenFrom(cred), cred.Server, ae)}
+}
+
+// droppedToken explains a 401 for a request that had no token when the
+// CLI did send one: something on the way (a proxy) removed the header.
+// The token itself was not refused, so it stays where it is.
+func droppedToken(cred *cmdutil.Credential, ae *client.APIError) error {
+	msg := fmt.Sprintf("%v; but movitera did send %s: a proxy between here and %s may be dropping the Authorization header", ae, tokenFrom(cred), cred.Server)
+	if cred.Source != "environment" {
+		msg += " (the token was kept)"
+	}
+	return &cmdutil.AuthError{Err: errors.New(msg)}
+}
+
+// tokenFrom names a credential for people, without its secret: "the token
+// mvc_AbCdEfGh from MOVITERA_TOKEN", "… stored in the system keyring".
+func tokenFrom(cred *cmdutil.Credential) string {
+	what := "the token " + movitera.PublicPrefix(cred.Token)
+	if _, err := movitera.ParseSecret(cred.Token); err != nil {
+		what = "the token (not a movitera token)"
+	}
+	if cred.Source == "environment" {
+		return what + " from MOVITERA_TOKEN"
+	}
+	return what + " stored in " + whereStored(cred.Source, cred.Location)
 }
 
 // forgetStored deletes cred from its store if the store still holds that
-// very token, and returns ErrNotFound if it does not.
+// very token, in one step (a login may store a new one meanwhile), and
+// returns ErrNotFound if it does not.
 func forgetStored(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Credential) error {
 	stores, err := f.Credentials()
 	if err != nil {
 		return err
 	}
-	s := storeOf(stores, cred)
-	tok, err := s.Get(ctx, cred.Server, cred.Team)
-	if err != nil {
-		return err
-	}
-	if tok != cred.Token {
-		return credentials.ErrNotFound
-	}
-	return s.Delete(ctx, cred.Server, cred.Team)
+	return storeOf(stores, cred).DeleteIf(ctx, cred.Server, cred.Team, cred.Token)
 }
 
 // storeOf returns the store a credential came from.

@@ -74,8 +74,9 @@ func newFactory(ios *iostreams.IOStreams, root *cobra.Command) *cmdutil.Factory 
 			return nil, nil, err
 		}
 		opts := client.Options{Server: c.Server(), Token: cred.Token, HTTPClient: c.HTTPClient(), UserAgent: "movitera/" + version}
-		if cred.Source != "environment" {
-			opts.Rejected = func(ctx context.Context, ae *client.APIError) error { return rejectedStored(ctx, f, cred, ae) }
+		opts.Rejected = func(ctx context.Context, ae *client.APIError) error { return rejectedStored(ctx, f, cred, ae) }
+		if cred.Source == "environment" {
+			opts.Rejected = func(_ context.Context, ae *client.APIError) error { return rejectedEnv(cred, ae) }
 		}
 		ac, err := client.New(opts)
 		return ac, cred, err

@@ -17,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/movitera/movitera/cmd"
+	"github.com/movitera/movitera/internal/movitera"
 	"github.com/movitera/movitera/internal/server"
 )
 
@@ -91,9 +92,10 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"approve": cmdApprove,
-			"totp":    cmdTOTP,
-			"clock":   cmdClock,
+			"approve":   cmdApprove,
+			"totp":      cmdTOTP,
+			"clock":     cmdClock,
+			"authproxy": cmdAuthProxy,
 		},
 	})
 }
@@ -105,6 +107,7 @@ type scriptServer struct {
 	offset atomic.Int64 // the server clock's offset, in nanoseconds
 	dev    *server.DevCredentials
 	totp   *totpSteps
+	proxy  *authProxy // started by the script's first "authproxy"
 }
 
 type serverKey struct{}
@@ -159,6 +162,7 @@ func setupScript(env *testscript.Env, bus keyringBus) error {
 		"DEV_PASSWORD":             ss.dev.Password,
 		"DEV_TOTP_SECRET":          ss.dev.TOTPSecret,
 		"DEV_TOKEN":                ss.dev.Token,
+		"DEV_TOKEN_PREFIX":         movitera.DisplayPrefix(ss.dev.Token),
 		"DEV_TEAM":                 "acme",
 		"DEV_MEMBER_TEAM":          "globex",
 		"DEV_CREDENTIALS":          filepath.Join(dataDir, "dev-credentials.json"),

@@ -76,8 +76,7 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	if err != nil {
 		var ae *client.APIError
 		if errors.As(err, &ae) && ae.IsAuth() {
-			return &cmdutil.AuthError{Err: fmt.Errorf("the token from %s (%s) was rejected by %s: %w",
-				whereStored(cred.Source, cred.Location), prefixOf(cred.Token), c.Server(), err)}
+			return &cmdutil.AuthError{Err: fmt.Errorf("%s was rejected by %s: %w", tokenFrom(cred), c.Server(), err)}
 		}
 		return err
 	}
@@ -125,5 +124,3 @@ func runStatus(ctx context.Context, o *StatusOptions) error {
 	fmt.Fprintf(w, "Stored in:\t%s\n", whereStored(cred.Source, cred.Location))
 	return w.Flush()
 }
-
-func prefixOf(token string) string { return movitera.PublicPrefix(token) }

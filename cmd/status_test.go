@@ -87,7 +87,7 @@ func TestStatusRejected(t *testing.T) {
 	if cmdutil.ExitCode(err) != 4 {
 		t.Fatalf("exit %d: %v", cmdutil.ExitCode(err), err)
 	}
-	if !strings.HasPrefix(err.Error(), "the token from the environment (MOVITERA_TOKEN) ("+unknown[:12]+") was rejected by http://127.0.0.1:") {
+	if !strings.HasPrefix(err.Error(), "the token "+unknown[:12]+" from MOVITERA_TOKEN was rejected by http://127.0.0.1:") {
 		t.Fatal(err)
 	}
 	if out, _ := outputs(); out != "" {

@@ -249,8 +249,8 @@ func reportRevoked(f *cmdutil.Factory, results []client.RevokeResult, byID map[s
 }
 
 // loggedOut follows the revocation of the CLI's own credential: a stored
-// one (keyring or file) is removed from its store, MOVITERA_TOKEN is only
-// named; either way it says so.
+// one (keyring or file) is removed from its store unless a login replaced
+// it since, MOVITERA_TOKEN is only named; either way it says so.
 func loggedOut(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Credential, team string) {
 	if cred.Source == "environment" {
 		fmt.Fprintf(f.IO.ErrOut, "You revoked the token in MOVITERA_TOKEN: this CLI is now logged out of %s. Set MOVITERA_TOKEN to another token, or unset it and run 'movitera login --team %s'.\n", team, team)
@@ -259,16 +259,16 @@ func loggedOut(ctx context.Context, f *cmdutil.Factory, cred *cmdutil.Credential
 	where := whereStored(cred.Source, cred.Location)
 	stores, err := f.Credentials()
 	if err == nil {
-		err = storeOf(stores, cred).Delete(context.WithoutCancel(ctx), cred.Server, cred.Team)
+		err = storeOf(stores, cred).DeleteIf(context.WithoutCancel(ctx), cred.Server, cred.Team, cred.Token)
 		if errors.Is(err, credentials.ErrNotFound) {
 			err = nil
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "You revoked the token this CLI signs in with: it is now logged out of %s, but the revoked token could not be removed from %s (%s). Run 'movitera logout --yes', or 'movitera login --team %s' to sign in again.\n", team, where, safetext.Clean(err.Error()), team)
+		fmt.Fprintf(f.IO.ErrOut, "You revoked the token this CLI signs in with: it is now logged out of %s, but the revoked token could not be removed from %s (%s). Run 'movitera logout --yes', or '%s' to sign in again.\n", team, where, safetext.Clean(err.Error()), loginAgain(cred, team))
 		return
 	}
-	fmt.Fprintf(f.IO.ErrOut, "You revoked the token this CLI signs in with: it is now logged out of %s, and the token was removed from %s. Run 'movitera login --team %s' to sign in again.\n", team, where, team)
+	fmt.Fprintf(f.IO.ErrOut, "You revoked the token this CLI signs in with: it is now logged out of %s, and the token was removed from %s. Run '%s' to sign in again.\n", team, where, loginAgain(cred, team))
 }
 
 // runRevokeSecret revokes a token from its secret alone (RFC 7009).

@@ -48,6 +48,22 @@ func testContract(t *testing.T, s Store, server string) {
 	expect(t, s, server, "globex", "mvc_two")
 	expect(t, s, other, "acme", "mvc_three")
 
+	// DeleteIf removes the token it is given, and no other.
+	must(t, s.Set(ctx, server, "acme", "mvc_new"))
+	if err := s.DeleteIf(ctx, server, "acme", "mvc_replaced"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DeleteIf of a replaced token: %v, want ErrNotFound", err)
+	}
+	expect(t, s, server, "acme", "mvc_new")
+	must(t, s.DeleteIf(ctx, server, "acme", "mvc_new"))
+	if _, err := s.Get(ctx, server, "acme"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get after DeleteIf: %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteIf(ctx, server, "acme", "mvc_new"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DeleteIf of nothing: %v, want ErrNotFound", err)
+	}
+	expect(t, s, server, "globex", "mvc_two")
+	expect(t, s, other, "acme", "mvc_three")
+
 	for _, bad := range [][3]string{{"", "acme", "x"}, {server, "", "x"}, {server, "acme", ""}} {
 		if err := s.Set(ctx, bad[0], bad[1], bad[2]); err == nil {
 			t.Fatalf("Set(%q, %q, %q) succeeded", bad[0], bad[1], bad[2])

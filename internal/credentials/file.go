@@ -54,11 +54,11 @@ func (s *File) load() (*fileData, error) {
 		return &d, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", s.Path, err)
+		return nil, fmt.Errorf("cannot read %s: %v", s.Path, pathless(err, s.Path))
 	}
 	if info.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(s.Path, 0o600); err != nil {
-			return nil, fmt.Errorf("%s is readable by others and cannot be made private: %v", s.Path, err)
+			return nil, fmt.Errorf("%s is readable by others and cannot be made private: %v", s.Path, pathless(err, s.Path))
 		}
 		if s.Warn != nil {
 			s.Warn(fmt.Sprintf("%s was readable by others (mode %#o); it is now 0600: revoke its tokens if others could have read them", s.Path, info.Mode().Perm()))
@@ -66,7 +66,7 @@ func (s *File) load() (*fileData, error) {
 	}
 	data, err := os.ReadFile(s.Path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", s.Path, err)
+		return nil, fmt.Errorf("cannot read %s: %v", s.Path, pathless(err, s.Path))
 	}
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, fmt.Errorf("%s does not parse (%v): remove it and log in again", s.Path, err)
@@ -77,7 +77,7 @@ func (s *File) load() (*fileData, error) {
 func (s *File) save(d *fileData) error {
 	if len(d.Credentials) == 0 {
 		if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("cannot remove %s: %v", s.Path, err)
+			return fmt.Errorf("cannot remove %s: %v", s.Path, pathless(err, s.Path))
 		}
 		return nil
 	}
@@ -158,6 +158,28 @@ func (s *File) Delete(ctx context.Context, server, team string) error {
 	}
 	i := d.find(server, team)
 	if i < 0 {
+		return ErrNotFound
+	}
+	d.Credentials = append(d.Credentials[:i], d.Credentials[i+1:]...)
+	return s.save(d)
+}
+
+// DeleteIf implements Store: one read-modify-write under the lock, so a
+// token another command stores meanwhile is never the one removed.
+func (s *File) DeleteIf(ctx context.Context, server, team, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	d, err := s.load()
+	if err != nil {
+		return err
+	}
+	i := d.find(server, team)
+	if i < 0 || d.Credentials[i].Token != token {
 		return ErrNotFound
 	}
 	d.Credentials = append(d.Credentials[:i], d.Credentials[i+1:]...)

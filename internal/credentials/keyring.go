@@ -114,6 +114,21 @@ func (k *Keyring) Delete(ctx context.Context, server, team string) error {
 	return err
 }
 
+// DeleteIf implements Store as far as a keyring can: it reads, compares,
+// then deletes. The Secret Service (like Keychain and the Credential
+// Manager) has no compare-and-delete, so a token another process writes
+// between the read and the delete, one keyring round trip, is removed too.
+func (k *Keyring) DeleteIf(ctx context.Context, server, team, token string) error {
+	got, err := k.Get(ctx, server, team)
+	if err != nil {
+		return err
+	}
+	if got != token {
+		return ErrNotFound
+	}
+	return k.Delete(ctx, server, team)
+}
+
 // Name implements Store.
 func (k *Keyring) Name() string { return NameKeyring }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,11 +24,11 @@ var errLocked = errors.New("locked by another process")
 func (s *File) lock(ctx context.Context) (func(), error) {
 	path := s.Path + ".lock"
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %v", filepath.Dir(path), err)
+		return nil, fmt.Errorf("cannot create %s: %v", filepath.Dir(path), pathless(err, filepath.Dir(path)))
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the lock file %s: %v", path, err)
+		return nil, fmt.Errorf("cannot open the lock file %s: %v", path, pathless(err, path))
 	}
 	wait := s.LockWait
 	if wait <= 0 {
@@ -54,4 +55,15 @@ func (s *File) lock(ctx context.Context) (func(), error) {
 		case <-time.After(delay):
 		}
 	}
+}
+
+// pathless is err without the operation and path of its *fs.PathError,
+// for a message that names the path already. An error about another path
+// (a parent directory, say) keeps its path.
+func pathless(err error, path string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Err
+	}
+	return err
 }

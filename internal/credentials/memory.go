@@ -48,6 +48,18 @@ func (s *Memory) Delete(_ context.Context, server, team string) error {
 	return nil
 }
 
+// DeleteIf implements Store.
+func (s *Memory) DeleteIf(_ context.Context, server, team, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := [2]string{server, team}
+	if v, ok := s.m[k]; !ok || v != token {
+		return ErrNotFound
+	}
+	delete(s.m, k)
+	return nil
+}
+
 // Name implements Store.
 func (s *Memory) Name() string { return NameMemory }
 

@@ -24,6 +24,10 @@ type Store interface {
 	Set(ctx context.Context, server, team, token string) error
 	// Delete removes the token; ErrNotFound when there was none.
 	Delete(ctx context.Context, server, team string) error
+	// DeleteIf removes the entry only if it still holds token, so that a
+	// token stored since (by a login) stays; ErrNotFound when there is no
+	// entry or it holds another token.
+	DeleteIf(ctx context.Context, server, team, token string) error
 	// Name is the kind of store: "keyring", "file" or "memory".
 	Name() string
 	// Location says where the tokens live, for people: "the system
