@@ -19,21 +19,25 @@ import (
 // keyring write land late. It passes every D-Bus message on, except the
 // first Secret Service CreateItem call (a keyring write) of the process:
 // that one, and whatever its connection sends after it, is held, so that
-// the write times out in movitera. It is let through once the connection
-// sends its next call (-release next: movitera is undoing the write) or
-// closes (-release exit: movitera has exited). Either way the write lands
+// the write times out in movitera. It is let through once FILE exists
+// (-release-on FILE: the scripts' server creates $WORK/revoked once login
+// has revoked the token whose write timed out), or else when the
+// connection closes (movitera has exited). Either way the write lands
 // after movitera gave up on it.
 //
-// Usage: gate-bus [-release next|exit] SOCKET BUS_ADDRESS. It logs the
-// calls in the order they reach the bus in SOCKET.log ("hold CreateItem"
-// when it holds), and creates SOCKET.landed once the bus has answered the
-// held write. Run it in the background; the script's end kills it.
+// Usage: gate-bus [-release-on FILE] SOCKET BUS_ADDRESS. It logs the
+// calls in the order they reach the bus in SOCKET.log, with "hold
+// CreateItem" when it holds, "held <call>" for each call that comes while
+// it holds (none, when movitera waits for the write before its next call)
+// and "release" when it lets the held calls through; it creates
+// SOCKET.landed once the bus has answered the held write. Run it in the
+// background; the script's end kills it.
 func gateBus() {
 	fs := flag.NewFlagSet("gate-bus", flag.ExitOnError)
-	release := fs.String("release", "next", "when the held write goes on: next or exit")
+	releaseOn := fs.String("release-on", "", "let the held write through once this file exists")
 	fs.Parse(os.Args[1:])
-	if fs.NArg() != 2 || (*release != "next" && *release != "exit") {
-		fmt.Fprintln(os.Stderr, "usage: gate-bus [-release next|exit] SOCKET BUS_ADDRESS")
+	if fs.NArg() != 2 {
+		fmt.Fprintln(os.Stderr, "usage: gate-bus [-release-on FILE] SOCKET BUS_ADDRESS")
 		os.Exit(2)
 	}
 	upstream, err := busSocket(fs.Arg(1))
@@ -41,7 +45,7 @@ func gateBus() {
 		fmt.Fprintln(os.Stderr, "gate-bus:", err)
 		os.Exit(2)
 	}
-	g := &gate{sock: fs.Arg(0), upstream: upstream, releaseOnNext: *release == "next"}
+	g := &gate{sock: fs.Arg(0), upstream: upstream, releaseOn: *releaseOn}
 	ln, err := net.Listen("unix", g.sock)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gate-bus:", err)
@@ -58,7 +62,7 @@ func gateBus() {
 
 type gate struct {
 	sock, upstream string
-	releaseOnNext  bool
+	releaseOn      string      // the file whose creation lets the held write through
 	armed          atomic.Bool // a CreateItem has been held already
 	logMu          sync.Mutex
 }
@@ -101,46 +105,77 @@ func (g *gate) serve(c net.Conn) {
 		}
 	}()
 
+	cr := bufio.NewReader(c)
+	if err := relayAuth(cr, up); err != nil {
+		return
+	}
+	var mu sync.Mutex // guards held and the writes to the bus
+	var held [][]byte // nil when nothing is held
 	send := func(m []byte) {
 		if member, _ := headerFields(m); member != "" {
 			g.log(member)
 		}
 		up.Write(m)
 	}
-	cr := bufio.NewReader(c)
-	if err := relayAuth(cr, up); err != nil {
-		return
+	release := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if held != nil {
+			g.log("release")
+		}
+		for _, h := range held {
+			send(h)
+		}
+		held = nil
 	}
-	var held [][]byte
+	closed := make(chan struct{})
 	for {
 		m, err := readMessage(cr)
 		if err != nil {
 			break // movitera closed the connection
 		}
 		member, _ := headerFields(m)
+		mu.Lock()
 		switch {
-		case held != nil && g.releaseOnNext:
-			for _, h := range append(held, m) {
-				send(h)
-			}
-			held = nil
 		case held != nil:
+			if member != "" {
+				g.log("held " + member)
+			}
 			held = append(held, m)
 		case member == "CreateItem" && m[1] == 1 && g.armed.CompareAndSwap(false, true):
 			g.log("hold CreateItem")
 			heldSerial.Store(order(m).Uint32(m[8:12]))
 			held = [][]byte{m}
+			if g.releaseOn != "" {
+				go g.releaseWhenFile(closed, release)
+			}
 		default:
 			send(m)
 		}
+		mu.Unlock()
 	}
-	for _, h := range held {
-		send(h)
-	}
+	close(closed)
+	release()
 	if heldSerial.Load() != 0 {
 		select { // the bus's answer, then the connection may close
 		case <-landed:
 		case <-time.After(30 * time.Second):
+		}
+	}
+}
+
+// releaseWhenFile calls release once g.releaseOn exists; it stops looking
+// when done is closed.
+func (g *gate) releaseWhenFile(done <-chan struct{}, release func()) {
+	for {
+		if _, err := os.Stat(g.releaseOn); err == nil {
+			release()
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }

@@ -152,8 +152,8 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 
 	// The old credentials of this server and team, to revoke once replaced.
 	var old []string
-	prev, err := store.Get(ctx, cfg.Server, team)
-	if err == nil {
+	prev, prevErr := store.Get(ctx, cfg.Server, team)
+	if prevErr == nil {
 		old = append(old, prev)
 	}
 	var fileOld string
@@ -171,9 +171,12 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 			rerr = c.RevokeSecret(context.WithoutCancel(ctx), token)
 		}
 		// A keyring write that timed out may still land: put back what
-		// the entry held, within the same timeout.
-		settled := !errors.Is(err, credentials.ErrTimeout) || undoWrite(ctx, store, cfg.Server, team, prev) == nil
-		return loginCancelled(ctx, storeFailed(err, fromDevice, settled, token, rerr))
+		// the entry held, once the write has returned.
+		var undoErr error
+		if errors.Is(err, credentials.ErrTimeout) {
+			undoErr = undoWrite(ctx, store, cfg.Server, team, prev, prevErr)
+		}
+		return loginCancelled(ctx, storeFailed(err, fromDevice, undoErr, token, rerr))
 	}
 	if fileOld != "" {
 		if err := stores.File.Delete(ctx, cfg.Server, team); err != nil && !errors.Is(err, credentials.ErrNotFound) {
@@ -206,33 +209,48 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 	return nil
 }
 
+// errPrevUnread is undoWrite's answer when it left the entry alone.
+var errPrevUnread = errors.New("what the keyring entry held before could not be read")
+
 // undoWrite puts back what a timed-out write may still replace: the
-// previous token, or nothing. Each call is bounded by the store's timeout.
-func undoWrite(ctx context.Context, s credentials.Store, server, team, prev string) error {
-	if prev != "" {
+// previous token (prevErr nil), or nothing (prevErr ErrNotFound). When
+// the previous read failed otherwise, the entry may still hold a valid
+// token: it is left alone and errPrevUnread returned. The keyring store
+// makes each call wait for the abandoned write to return, bounded by its
+// timeout, so the undo lands after it.
+func undoWrite(ctx context.Context, s credentials.Store, server, team, prev string, prevErr error) error {
+	switch {
+	case prevErr == nil:
 		return s.Set(ctx, server, team, prev)
+	case errors.Is(prevErr, credentials.ErrNotFound):
+		if err := s.Delete(ctx, server, team); err != nil && !errors.Is(err, credentials.ErrNotFound) {
+			return err
+		}
+		return nil
 	}
-	if err := s.Delete(ctx, server, team); err != nil && !errors.Is(err, credentials.ErrNotFound) {
-		return err
-	}
-	return nil
+	return errPrevUnread
 }
 
-// storeFailed says what a failed store left behind. settled is false when
-// a timed-out keyring write could not be undone and may still land; rerr
-// is the revocation of the new token from the device flow.
-func storeFailed(err error, fromDevice, settled bool, token string, rerr error) error {
+// storeFailed says what a failed store left behind. undoErr is the undo
+// of a timed-out keyring write (nil when there was nothing to undo or the
+// undo worked): the write may still land. rerr is the revocation of the
+// new token from the device flow.
+func storeFailed(err error, fromDevice bool, undoErr error, token string, rerr error) error {
 	kept := "nothing was stored"
-	if !settled {
+	if undoErr != nil {
 		kept = "the keyring may still store the token once it answers"
+	}
+	left := ""
+	if errors.Is(undoErr, errPrevUnread) {
+		left = "; the keyring entry was left as it was, since what it held before could not be read"
 	}
 	switch {
 	case !fromDevice:
-		return fmt.Errorf("%w (%s)", err, kept)
+		return fmt.Errorf("%w (%s%s)", err, kept, left)
 	case rerr != nil:
-		return fmt.Errorf("%w (%s; the new token %s could not be revoked: %v)", err, kept, movitera.DisplayPrefix(token), rerr)
-	case !settled:
-		return fmt.Errorf("%w (the new token was revoked; if the keyring stores it once it answers, the next command removes it)", err)
+		return fmt.Errorf("%w (%s%s; the new token %s could not be revoked: %v)", err, kept, left, movitera.DisplayPrefix(token), rerr)
+	case undoErr != nil:
+		return fmt.Errorf("%w (the new token was revoked; if the keyring stores it once it answers, the next command removes it%s)", err, left)
 	}
 	return fmt.Errorf("%w (%s, and the new token was revoked)", err, kept)
 }

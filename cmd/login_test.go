@@ -276,13 +276,22 @@ type blockingReader struct{}
 func (blockingReader) Read([]byte) (int, error) { select {} }
 
 // lateStore is a keyring whose write of one token fails with setErr (a
-// timeout: it may land later); it records the calls from then on.
+// timeout: it may land later); it records the calls from then on. With
+// getErr, reading team acme's entry fails.
 type lateStore struct {
 	*credentials.Memory
 	late      string
 	setErr    error
 	deleteErr error
+	getErr    error
 	calls     []string
+}
+
+func (s *lateStore) Get(ctx context.Context, server, team string) (string, error) {
+	if s.getErr != nil && team == "acme" {
+		return "", s.getErr
+	}
+	return s.Memory.Get(ctx, server, team)
 }
 
 func (s *lateStore) Set(ctx context.Context, server, team, token string) error {
@@ -302,28 +311,33 @@ func (s *lateStore) Delete(ctx context.Context, server, team string) error {
 	return s.Memory.Delete(ctx, server, team)
 }
 
-// A keyring write that timed out is undone at once: the previous token
-// put back, or the entry removed. Other failures wrote nothing.
+// A keyring write that timed out is undone: the previous token put back,
+// or the entry removed when it held none. When what it held could not be
+// read, it is left alone (it may hold a valid token), and the error says
+// so. Other failures wrote nothing.
 func TestLoginUndoesTimedOutWrite(t *testing.T) {
 	timeout := &credentials.UnavailableError{Cause: "no answer within 5s", Err: credentials.ErrTimeout}
 	const failed = "cannot use the system keyring (no answer within 5s): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN"
 	for _, tc := range []struct {
 		name      string
 		prev      string
+		getErr    error
 		setErr    error
 		deleteErr error
 		calls     string
 		want      string
 	}{
-		{"no previous token", "", timeout, nil, "[set new delete]", failed + " (nothing was stored)"},
-		{"a previous token", cliSecret, timeout, nil, "[set new set " + cliSecret + "]", failed + " (nothing was stored)"},
-		{"undo unanswered", "", timeout, timeout, "[set new delete]", failed + " (the keyring may still store the token once it answers)"},
-		{"not a timeout", "", &credentials.UnavailableError{Cause: "locked"}, nil, "[set new]",
+		{"no previous token", "", nil, timeout, nil, "[set new delete]", failed + " (nothing was stored)"},
+		{"a previous token", cliSecret, nil, timeout, nil, "[set new set " + cliSecret + "]", failed + " (nothing was stored)"},
+		{"undo unanswered", "", nil, timeout, timeout, "[set new delete]", failed + " (the keyring may still store the token once it answers)"},
+		{"previous token unread", cliSecret, timeout, timeout, nil, "[set new]",
+			failed + " (the keyring may still store the token once it answers; the keyring entry was left as it was, since what it held before could not be read)"},
+		{"not a timeout", "", nil, &credentials.UnavailableError{Cause: "locked"}, nil, "[set new]",
 			"cannot use the system keyring (locked): log in with --insecure-storage to keep the token in a 0600 file, or set MOVITERA_TOKEN (nothing was stored)"},
 	} {
 		v := &fakeVault{tokens: map[string]string{sdkSecret: "acme"}}
 		srv := httptest.NewServer(v)
-		kr := &lateStore{Memory: credentials.NewMemory(), late: sdkSecret, setErr: tc.setErr, deleteErr: tc.deleteErr}
+		kr := &lateStore{Memory: credentials.NewMemory(), late: sdkSecret, setErr: tc.setErr, deleteErr: tc.deleteErr, getErr: tc.getErr}
 		if tc.prev != "" {
 			must(t, kr.Memory.Set(context.Background(), srv.URL, "acme", tc.prev))
 		}
@@ -346,19 +360,24 @@ func TestLoginUndoesTimedOutWrite(t *testing.T) {
 func TestStoreFailed(t *testing.T) {
 	base := errors.New("cannot store")
 	rerr := errors.New("server down")
+	undone := errors.New("no answer")
 	for _, tc := range []struct {
-		fromDevice, settled bool
-		rerr                error
-		want                string
+		fromDevice bool
+		undoErr    error
+		rerr       error
+		want       string
 	}{
-		{true, true, nil, "cannot store (nothing was stored, and the new token was revoked)"},
-		{true, false, nil, "cannot store (the new token was revoked; if the keyring stores it once it answers, the next command removes it)"},
-		{true, true, rerr, "cannot store (nothing was stored; the new token mvc_AbCdEfGh could not be revoked: server down)"},
-		{true, false, rerr, "cannot store (the keyring may still store the token once it answers; the new token mvc_AbCdEfGh could not be revoked: server down)"},
-		{false, true, nil, "cannot store (nothing was stored)"},
-		{false, false, nil, "cannot store (the keyring may still store the token once it answers)"},
+		{true, nil, nil, "cannot store (nothing was stored, and the new token was revoked)"},
+		{true, undone, nil, "cannot store (the new token was revoked; if the keyring stores it once it answers, the next command removes it)"},
+		{true, errPrevUnread, nil, "cannot store (the new token was revoked; if the keyring stores it once it answers, the next command removes it; the keyring entry was left as it was, since what it held before could not be read)"},
+		{true, nil, rerr, "cannot store (nothing was stored; the new token mvc_AbCdEfGh could not be revoked: server down)"},
+		{true, undone, rerr, "cannot store (the keyring may still store the token once it answers; the new token mvc_AbCdEfGh could not be revoked: server down)"},
+		{true, errPrevUnread, rerr, "cannot store (the keyring may still store the token once it answers; the keyring entry was left as it was, since what it held before could not be read; the new token mvc_AbCdEfGh could not be revoked: server down)"},
+		{false, nil, nil, "cannot store (nothing was stored)"},
+		{false, undone, nil, "cannot store (the keyring may still store the token once it answers)"},
+		{false, errPrevUnread, nil, "cannot store (the keyring may still store the token once it answers; the keyring entry was left as it was, since what it held before could not be read)"},
 	} {
-		err := storeFailed(base, tc.fromDevice, tc.settled, cliSecret, tc.rerr)
+		err := storeFailed(base, tc.fromDevice, tc.undoErr, cliSecret, tc.rerr)
 		if err.Error() != tc.want || !errors.Is(err, base) {
 			t.Errorf("%+v: got %v\nwant %s", tc, err, tc.want)
 		}

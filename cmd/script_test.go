@@ -129,7 +129,7 @@ func setupScript(env *testscript.Env, bus keyringBus) error {
 		srv.Close()
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: recordRevocations(srv.Handler(), filepath.Join(env.WorkDir, "revoked")), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	ss.srv, ss.url = srv, "http://"+ln.Addr().String()
 	env.Defer(func() {
@@ -172,6 +172,18 @@ func setupScript(env *testscript.Env, bus keyringBus) error {
 		env.Setenv(k, v)
 	}
 	return nil
+}
+
+// recordRevocations creates file once the server has handled a
+// revocation (POST /oauth/revoke), so that a script, or gate-bus
+// -release-on, can wait for login to have revoked a token.
+func recordRevocations(h http.Handler, file string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if r.Method == http.MethodPost && r.URL.Path == "/oauth/revoke" {
+			os.WriteFile(file, nil, 0o600)
+		}
+	})
 }
 
 func scriptServerOf(ts *testscript.TestScript) *scriptServer {

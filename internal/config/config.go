@@ -87,7 +87,8 @@ func Dir() (string, error) {
 
 // Load resolves every setting. A named config file must exist; a file that
 // does not parse is an error naming it. Loading never writes, except to
-// tighten a config file that others could read.
+// tighten a config file that others could read, or a config directory
+// that others could write to.
 func Load(o Options) (*Config, error) {
 	dir, err := Dir()
 	if err != nil {
@@ -96,6 +97,12 @@ func Load(o Options) (*Config, error) {
 	c := &Config{Dir: dir, File: filepath.Join(dir, fileName)}
 	if o.ConfigFile != "" {
 		c.File = o.ConfigFile
+	}
+	// A directory others can write to is tightened here, with a warning.
+	// One that is not the person's is refused only where a credential
+	// would be written in it: reading settings from it stays possible.
+	if w, err := CheckDir(dir); err == nil && w != "" {
+		c.Warnings = append(c.Warnings, w)
 	}
 
 	v := viper.New()
@@ -179,9 +186,11 @@ func (c *Config) readFile(v *viper.Viper, named bool) error {
 	if info.IsDir() {
 		return fmt.Errorf("config file %s is a directory", c.File)
 	}
-	if info.Mode().Perm()&0o077 != 0 {
+	// A symbolic link is read, never tightened: a chmod would change its
+	// target, wherever that is.
+	if lst, err := os.Lstat(c.File); err == nil && lst.Mode().IsRegular() && lst.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(c.File, 0o600); err == nil {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s was readable by others (mode %#o); it is now 0600", c.File, info.Mode().Perm()))
+			c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s was readable by others (mode %#o); it is now 0600", c.File, lst.Mode().Perm()))
 		}
 	}
 	data, err := os.ReadFile(c.File)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,24 +48,32 @@ type fileData struct {
 	Credentials []fileEntry `json:"credentials"`
 }
 
+// load reads the file, which must be a regular file of the current user's:
+// a symbolic link is refused, never followed. A file others could read is
+// made 0600, through the open file, with a warning.
 func (s *File) load() (*fileData, error) {
 	var d fileData
-	info, err := os.Stat(s.Path)
+	f, err := openPrivate(s.Path, os.O_RDONLY, 0, "read")
 	if errors.Is(err, fs.ErrNotExist) {
 		return &d, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", s.Path, pathless(err, s.Path))
 	}
 	if info.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(s.Path, 0o600); err != nil {
+		if err := f.Chmod(0o600); err != nil {
 			return nil, fmt.Errorf("%s is readable by others and cannot be made private: %v", s.Path, pathless(err, s.Path))
 		}
 		if s.Warn != nil {
 			s.Warn(fmt.Sprintf("%s was readable by others (mode %#o); it is now 0600: revoke its tokens if others could have read them", s.Path, info.Mode().Perm()))
 		}
 	}
-	data, err := os.ReadFile(s.Path)
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %v", s.Path, pathless(err, s.Path))
 	}

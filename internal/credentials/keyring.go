@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
@@ -43,13 +44,17 @@ func (GoKeyring) Delete(service, user string) error { return gokeyring.Delete(se
 
 // Keyring is the Store in the system keyring. Every call is raced against
 // Timeout: a keyring that never answers fails the command instead of
-// hanging it.
+// hanging it. Calls go to the Backend one at a time, in the order they are
+// made, also those abandoned after a timeout (see call).
 type Keyring struct {
 	Timeout time.Duration
 	Backend Backend
 	// Check runs before every call; it fails fast where the keyring
 	// cannot work (no D-Bus session). Nil skips it.
 	Check func() error
+
+	once sync.Once
+	turn chan struct{} // holds a token while a Backend call runs
 }
 
 // NewKeyring returns the system keyring store, with the D-Bus session check
@@ -136,17 +141,37 @@ func (k *Keyring) Name() string { return NameKeyring }
 func (k *Keyring) Location() string { return "the system keyring" }
 
 // call runs fn against the timeout and the context, and maps its errors.
-// A call that times out is abandoned: its goroutine ends when the keyring
-// answers, or with the process.
+// Backend calls are serialised: fn runs only once every earlier call has
+// returned, even one whose caller gave up on it, so that a write abandoned
+// after a timeout lands before whatever is asked next (an undo). Waiting
+// for that turn counts against the timeout; a call that times out or is
+// cancelled before its turn never runs. A call that times out during fn is
+// abandoned, not cancelled: its goroutine keeps the turn until the keyring
+// answers, or the process ends.
 func (k *Keyring) call(ctx context.Context, fn func() (string, error)) (string, error) {
 	if k.Check != nil {
 		if err := k.Check(); err != nil {
 			return "", err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	timeout := k.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	timedOut := &UnavailableError{Cause: fmt.Sprintf("no answer within %s; a longer wait can be set with MOVITERA_KEYRING_TIMEOUT", timeout), Err: ErrTimeout}
+
+	k.once.Do(func() { k.turn = make(chan struct{}, 1) })
+	select {
+	case k.turn <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-timer.C:
+		return "", timedOut // an earlier call still has the keyring
 	}
 	type result struct {
 		v   string
@@ -155,17 +180,16 @@ func (k *Keyring) call(ctx context.Context, fn func() (string, error)) (string, 
 	done := make(chan result, 1) // buffered: an abandoned call still ends
 	go func() {
 		v, err := fn()
+		<-k.turn
 		done <- result{v, err}
 	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
 	select {
 	case r := <-done:
 		return r.v, mapKeyringError(r.err)
 	case <-ctx.Done():
 		return "", ctx.Err()
 	case <-timer.C:
-		return "", &UnavailableError{Cause: fmt.Sprintf("no answer within %s; a longer wait can be set with MOVITERA_KEYRING_TIMEOUT", timeout), Err: ErrTimeout}
+		return "", timedOut
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/movitera/movitera/internal/config"
 )
 
 // DefaultLockWait bounds the wait for another command's hold on the lock
@@ -19,16 +21,26 @@ var errLocked = errors.New("locked by another process")
 
 // lock takes the advisory lock that guards every read-modify-write of the
 // file: Path+".lock", 0600, created beside it and left there (it holds
-// nothing). It waits at most LockWait, then fails naming the lock file.
-// The returned function releases the lock.
+// nothing). The directory is checked first (config.CheckDir), and the lock
+// file is opened as the credentials file is read: never through a
+// symbolic link. It waits at most LockWait, then fails naming the lock
+// file. The returned function releases the lock.
 func (s *File) lock(ctx context.Context) (func(), error) {
 	path := s.Path + ".lock"
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %v", filepath.Dir(path), pathless(err, filepath.Dir(path)))
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create %s: %v", dir, pathless(err, dir))
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	warning, err := config.CheckDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the lock file %s: %v", path, pathless(err, path))
+		return nil, err
+	}
+	if warning != "" && s.Warn != nil {
+		s.Warn(warning)
+	}
+	f, err := openPrivate(path, os.O_RDWR|os.O_CREATE, 0o600, "open the lock file")
+	if err != nil {
+		return nil, err
 	}
 	wait := s.LockWait
 	if wait <= 0 {

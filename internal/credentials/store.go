@@ -13,7 +13,7 @@ var ErrNotFound = errors.New("no stored credential")
 
 // ErrTimeout is wrapped in the UnavailableError of a keyring call that got
 // no answer in time. Such a call is abandoned, not cancelled: a write may
-// still land later.
+// still land later, but before any later call of the same Keyring.
 var ErrTimeout = errors.New("the keyring did not answer in time")
 
 // Store keeps one token per (server, team).
