@@ -2,15 +2,19 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,9 +34,12 @@ type serverOptions struct {
 	LogLevel      string
 	PollInterval  int
 	DeviceCodeTTL time.Duration
+	Grace         time.Duration
 
-	proxies []netip.Prefix // TrustedProxy, parsed by validate
+	proxies []netip.Prefix   // TrustedProxy, parsed by validate
+	cert    *tls.Certificate // TLSCert and TLSKey, loaded by validate
 	errOut  io.Writer
+	signals <-chan os.Signal // SIGINT and SIGTERM: the first stops, the second ends the grace period
 	ready   func(url string) // tests: called once the server accepts connections
 }
 
@@ -58,6 +65,10 @@ team globex) and a ready token, and writes them to <data-dir>/dev-credentials.js
 			if err := opts.validate(); err != nil {
 				return err
 			}
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			opts.signals = sigs
 			return runServer(cmd.Context(), opts)
 		},
 	}
@@ -72,8 +83,10 @@ team globex) and a ready token, and writes them to <data-dir>/dev-credentials.js
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "request log on stderr: debug, info, warn, error or off")
 	fl.IntVar(&opts.PollInterval, "poll-interval", 5, "device flow polling interval, in seconds")
 	fl.DurationVar(&opts.DeviceCodeTTL, "device-code-ttl", server.DefaultDeviceCodeTTL, "lifetime of a device code")
+	fl.DurationVar(&opts.Grace, "shutdown-grace", server.DefaultGrace, "how long requests in progress may take to finish when stopping")
 	_ = fl.MarkHidden("poll-interval")
 	_ = fl.MarkHidden("device-code-ttl")
+	_ = fl.MarkHidden("shutdown-grace")
 	return cmd
 }
 
@@ -97,7 +110,7 @@ func (o *serverOptions) validate() error {
 	for _, v := range o.TrustedProxy {
 		p, err := server.ParseTrustedProxy(v)
 		if err != nil {
-			return cmdutil.FlagErrorf("invalid --trusted-proxy %q: use a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or one address", v)
+			return cmdutil.FlagErrorf("invalid --trusted-proxy %q: %v", v, err)
 		}
 		o.proxies = append(o.proxies, p)
 	}
@@ -110,7 +123,38 @@ func (o *serverOptions) validate() error {
 	if _, ok := logLevels[o.LogLevel]; !ok {
 		return cmdutil.FlagErrorf("invalid --log-level %q: use debug, info, warn, error or off", o.LogLevel)
 	}
+	if o.Grace < time.Second || o.Grace > time.Hour {
+		return cmdutil.FlagErrorf("--shutdown-grace must be between 1s and 1h")
+	}
+	o.cert = nil
+	if o.TLSCert != "" {
+		cert, err := loadKeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return err
+		}
+		o.cert = cert
+	}
 	return nil
+}
+
+// loadKeyPair reads the certificate and key of --tls-cert and --tls-key and
+// checks that they go together. Its errors are usage errors that name the
+// flag and the cause, never the files' contents.
+func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err == nil {
+		return &cert, nil
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		flag := "--tls-cert"
+		if pe.Path == keyFile && pe.Path != certFile {
+			flag = "--tls-key"
+		}
+		return nil, cmdutil.FlagErrorf("cannot read %s %q: %v", flag, pe.Path, pe.Err)
+	}
+	return nil, cmdutil.FlagErrorf("--tls-cert %q and --tls-key %q are not a certificate and its private key: %s",
+		certFile, keyFile, strings.TrimPrefix(err.Error(), "tls: "))
 }
 
 var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError, "off": slog.LevelError + 100}
@@ -161,7 +205,7 @@ func runServer(ctx context.Context, o *serverOptions) error {
 		return fmt.Errorf("cannot listen on %s: %w", o.Addr, err)
 	}
 	scheme := "http"
-	if o.TLSCert != "" {
+	if o.cert != nil {
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
@@ -191,13 +235,56 @@ func runServer(ctx context.Context, o *serverOptions) error {
 	if o.ready != nil {
 		o.ready(url)
 	}
-	err = srv.Serve(ctx, ln, o.TLSCert, o.TLSKey)
+	ctx, hurry, endSignals := o.stopSignals(ctx)
+	defer endSignals()
+	grace := o.Grace
+	if grace <= 0 {
+		grace = server.DefaultGrace
+	}
+	forced, err := srv.Serve(ctx, ln, server.ServeOptions{
+		Cert: o.cert, Grace: grace, Hurry: hurry,
+		Stopping: func(requests int) {
+			logOut.Flush()
+			fmt.Fprintf(o.errOut, "movitera server: stopping; waiting up to %v for %s in progress (interrupt again to stop now)\n",
+				grace, plural(requests, "request"))
+		},
+	})
 	logOut.Flush()
+	if forced > 0 {
+		were := "were"
+		if forced == 1 {
+			were = "was"
+		}
+		fmt.Fprintf(o.errOut, "movitera server: closed %s that %s still open\n", plural(forced, "connection"), were)
+	}
 	if err == nil || errors.Is(err, context.Canceled) {
 		fmt.Fprintln(o.errOut, "movitera server stopped")
 		return srv.Close()
 	}
 	return err
+}
+
+// stopSignals is ctx, also done at the first of o.signals, and a channel
+// closed at the second, which ends the grace period. end stops watching.
+func (o *serverOptions) stopSignals(ctx context.Context) (_ context.Context, hurry <-chan struct{}, end func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	h, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer cancel()
+		for n := 1; ; n++ {
+			select {
+			case <-o.signals: // nil without signals (tests): never
+			case <-done:
+				return
+			}
+			if n > 1 {
+				close(h)
+				return
+			}
+			cancel()
+		}
+	}()
+	return ctx, h, func() { close(done) }
 }
 
 func printDev(w io.Writer, path string, c *server.DevCredentials) {

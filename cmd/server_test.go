@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -161,17 +163,41 @@ func TestServerPublicURL(t *testing.T) {
 	}
 }
 
-// A bad --trusted-proxy is a usage error (exit 2) that names the value.
+// A bad --trusted-proxy is a usage error (exit 2) that names the value and
+// says what to write instead: a malformed one, a /0 (which would let any
+// client name its own address), and a CIDR with host bits set (the network,
+// or the one address?). Nothing is started or written.
 func TestServerTrustedProxyFlagError(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
-	cmd := newServerCmd(&cmdutil.Factory{IO: ios})
-	cmd.SetArgs([]string{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "10.0.0.0/33", "--data-dir", t.TempDir()})
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	err := cmd.ExecuteContext(context.Background())
-	want := `invalid --trusted-proxy "10.0.0.0/33": use a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or one address`
-	if err == nil || err.Error() != want || cmdutil.ExitCode(err) != 2 {
-		t.Fatalf("got %v (exit %d); want %q, exit 2", err, cmdutil.ExitCode(err), want)
+	const trustAll = "a /0 trusts every address, so any client could name its own in X-Forwarded-For and escape the per-address limits; give the networks of your proxies only"
+	for _, c := range []struct{ value, want string }{
+		{"10.0.0.0/33", "use a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or one address"},
+		{"0.0.0.0/0", trustAll},
+		{"::/0", trustAll},
+		{"::ffff:0.0.0.0/96", trustAll},
+		{"192.0.2.1/0", trustAll},
+		{"10.0.0.1/8", "host bits are set: write 10.0.0.0/8 for the network, or 10.0.0.1 for one address"},
+		{"2001:db8::1/32", "host bits are set: write 2001:db8::/32 for the network, or 2001:db8::1 for one address"},
+		{"::ffff:10.0.0.1/104", "host bits are set: write 10.0.0.0/8 for the network, or 10.0.0.1 for one address"},
+	} {
+		ios, _, stdout, stderr := iostreams.Test()
+		dir := filepath.Join(t.TempDir(), "data")
+		cmd := newServerCmd(&cmdutil.Factory{IO: ios})
+		cmd.SetArgs([]string{"--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", c.value, "--addr", "127.0.0.1:0", "--data-dir", dir})
+		cmd.SetOut(&bytes.Buffer{})
+		cmd.SetErr(&bytes.Buffer{})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // were the value accepted, the server would stop at once
+		err := cmd.ExecuteContext(ctx)
+		want := fmt.Sprintf("invalid --trusted-proxy %q: %s", c.value, c.want)
+		if err == nil || err.Error() != want || cmdutil.ExitCode(err) != 2 {
+			t.Errorf("--trusted-proxy %s: got %v (exit %d); want %q, exit 2", c.value, err, cmdutil.ExitCode(err), want)
+		}
+		if stdout.Len() != 0 || stderr.Len() != 0 {
+			t.Errorf("--trusted-proxy %s: printed %q %q", c.value, stdout, stderr)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("--trusted-proxy %s: the data directory was made (%v)", c.value, err)
+		}
 	}
 }
 
@@ -192,7 +218,7 @@ func TestServerTrustedProxy(t *testing.T) {
 		status := 0
 		opts := &serverOptions{
 			Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "info", PollInterval: 5, DeviceCodeTTL: 15 * time.Minute,
-			TrustedProxy: c.proxies, errOut: &errOut,
+			Grace: server.DefaultGrace, TrustedProxy: c.proxies, errOut: &errOut,
 			ready: func(u string) {
 				go func() {
 					defer cancel()

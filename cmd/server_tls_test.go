@@ -1,8 +1,8 @@
 package cmd_test
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,7 +12,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/http"
@@ -22,7 +24,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -132,68 +133,11 @@ func TestServerTLS(t *testing.T) {
 	}
 
 	// The server, until the line that says where it listens.
-	srv := exec.Command("movitera", "server", "--dev", "--addr", "127.0.0.1:0", "--data-dir", dataDir,
+	srv := startServer(t, env, "--dev", "--addr", "127.0.0.1:0", "--data-dir", dataDir,
 		"--tls-cert", certFile, "--tls-key", keyFile)
-	srv.Env = env
-	pipe, err := srv.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Its stderr, line by line, until it exits: every wait below is
-	// bounded, so a server that never listens or never stops fails the
-	// test instead of hanging it.
-	var mu sync.Mutex
-	var log bytes.Buffer
-	listening := make(chan string, 1)
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			mu.Lock()
-			log.WriteString(sc.Text() + "\n")
-			mu.Unlock()
-			if u, ok := strings.CutPrefix(sc.Text(), "movitera server listening on "); ok {
-				listening <- u
-			}
-		}
-	}()
-	logText := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return log.String()
-	}
-	// stop ends the server with sig and returns its stderr and exit error.
-	stopped := false
-	stop := func(sig os.Signal) (string, error) {
-		stopped = true
-		srv.Process.Signal(sig)
-		select {
-		case <-drained:
-		case <-time.After(30 * time.Second):
-			srv.Process.Kill()
-			<-drained
-			return logText(), errors.New("the server did not exit within 30 s of " + sig.String())
-		}
-		err := srv.Wait()
-		return logText(), err
-	}
-	var base string
-	select {
-	case base = <-listening:
-	case <-drained:
-	case <-time.After(30 * time.Second):
-	}
-	t.Cleanup(func() {
-		if !stopped {
-			stop(os.Kill)
-		}
-	})
+	base, _ := srv.waitLine("movitera server listening on ")
 	if !regexp.MustCompile(`^https://127\.0\.0\.1:[1-9][0-9]*$`).MatchString(base) {
-		out, _ := stop(os.Kill)
+		out, _, _ := srv.stop(os.Kill)
 		t.Fatalf("listening on %q; want https://127.0.0.1:PORT\n%s", base, out)
 	}
 	var dev server.DevCredentials
@@ -302,9 +246,9 @@ $`
 	// Stopped by Ctrl-C: exit 0. The log has the requests, and a warning
 	// for each refused handshake — the Go client's and the CLI's, which
 	// does not retry a certificate it cannot trust — nothing else.
-	out, err := stop(os.Interrupt)
-	if err != nil {
-		t.Fatalf("server: %v\n%s", err, out)
+	out, exit, err := srv.stop(os.Interrupt)
+	if err != nil || exit != 0 {
+		t.Fatalf("server: exit %d, %v\n%s", exit, err, out)
 	}
 	for want, n := range map[string]int{
 		"path=/api/v1/user status=200":                2, // this test's call and the CLI's
@@ -319,5 +263,62 @@ $`
 	refused := regexp.MustCompile(`(?m)^time=\S+ level=WARN msg="http: TLS handshake error from 127\.0\.0\.1:\d+: remote error: tls: bad certificate"$`)
 	if warns, handshakes := strings.Count(out, "level=WARN"), len(refused.FindAllString(out, -1)); handshakes != 2 || warns != handshakes {
 		t.Errorf("server stderr has %d warnings, %d of them refused handshakes; want 2, both refused handshakes\n%s", warns, handshakes, out)
+	}
+}
+
+// A certificate and key that cannot be used are a usage error (exit 2)
+// before anything starts: nothing but the error is printed, and the data
+// directory (so dev-credentials.json) is not made. The message names the
+// flags and the cause, never the files' contents.
+func TestServerTLSFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := writeCert(t, dir, "vault")
+	_, otherKey := writeCert(t, dir, "other")
+	missing := filepath.Join(dir, "nope.pem")
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(dir, "home")}
+	const usage = "Run 'movitera --help' or add --help to the command for usage.\n"
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no certificate file", []string{"--tls-cert", missing, "--tls-key", keyFile},
+			fmt.Sprintf("error: cannot read --tls-cert %q: no such file or directory\n", missing)},
+		{"no key file", []string{"--tls-cert", certFile, "--tls-key", missing},
+			fmt.Sprintf("error: cannot read --tls-key %q: no such file or directory\n", missing)},
+		{"another certificate's key", []string{"--tls-cert", certFile, "--tls-key", otherKey},
+			fmt.Sprintf("error: --tls-cert %q and --tls-key %q are not a certificate and its private key: private key does not match public key\n", certFile, otherKey)},
+		{"swapped", []string{"--tls-cert", keyFile, "--tls-key", certFile},
+			fmt.Sprintf("error: --tls-cert %q and --tls-key %q are not a certificate and its private key: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched\n", keyFile, certFile)},
+		{"a certificate as the key", []string{"--tls-cert", certFile, "--tls-key", certFile},
+			fmt.Sprintf("error: --tls-cert %q and --tls-key %q are not a certificate and its private key: found a certificate rather than a key in the PEM for the private key\n", certFile, certFile)},
+		{"no key", []string{"--tls-cert", certFile},
+			"error: --tls-cert and --tls-key go together: give both, or neither\n"},
+		{"no certificate", []string{"--addr", "0.0.0.0:8443", "--tls-key", keyFile},
+			"error: --tls-cert and --tls-key go together: give both, or neither\n"},
+	} {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		args := append([]string{"server", "--dev", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, c.args...)
+		var stdout, stderr bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), procWait)
+		cmd := exec.CommandContext(ctx, "movitera", args...)
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, &stdout, &stderr
+		err := cmd.Run()
+		cancel()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if exit := cmd.ProcessState.ExitCode(); exit != 2 || stdout.String() != "" || stderr.String() != c.want+usage {
+			t.Errorf("%s: exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 2 and stderr:\n%s", c.name, exit, &stdout, &stderr, c.want+usage)
+		}
+		if _, err := os.Stat(dataDir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: the data directory was made (%v)", c.name, err)
+		}
+		for _, secret := range []string{"PRIVATE KEY", "CERTIFICATE", "BEGIN"} {
+			if strings.Contains(stderr.String(), secret) {
+				t.Errorf("%s: stderr quotes the files: %s", c.name, &stderr)
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -13,28 +14,52 @@ type trustedProxies []netip.Prefix
 
 // ParseTrustedProxy reads a trusted proxy's network: a CIDR such as
 // 10.0.0.0/8 or 2001:db8::/32, or a single address. An IPv4-mapped IPv6
-// network becomes the IPv4 network it maps, as client addresses do.
+// network becomes the IPv4 network it maps, as client addresses do. It
+// refuses a CIDR with host bits set (10.0.0.1/8: the network or the one
+// address?) and a /0, which would let any client name its own address.
+// Its errors say what to write instead.
 func ParseTrustedProxy(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
 		a, aerr := netip.ParseAddr(s)
 		if aerr != nil || a.Zone() != "" {
-			return netip.Prefix{}, fmt.Errorf("not a CIDR or an IP address: %q", s)
+			return netip.Prefix{}, errors.New("use a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or one address")
 		}
 		p = netip.PrefixFrom(a, a.BitLen())
 	}
-	return normalProxy(p)
+	p, err = unmapProxy(p)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if m := p.Masked(); m != p {
+		return netip.Prefix{}, fmt.Errorf("host bits are set: write %s for the network, or %s for one address", m, p.Addr())
+	}
+	return p, nil
 }
 
+// errTrustAll refuses a /0 trusted proxy.
+var errTrustAll = errors.New("a /0 trusts every address, so any client could name its own in X-Forwarded-For and escape the per-address limits; give the networks of your proxies only")
+
 // normalProxy is p with its host bits cleared, IPv4-mapped networks as IPv4.
+// A /0 is refused.
 func normalProxy(p netip.Prefix) (netip.Prefix, error) {
+	p, err := unmapProxy(p)
+	return p.Masked(), err
+}
+
+// unmapProxy is p with an IPv4-mapped network as IPv4. It refuses an
+// invalid prefix and a /0.
+func unmapProxy(p netip.Prefix) (netip.Prefix, error) {
 	if !p.IsValid() {
 		return netip.Prefix{}, fmt.Errorf("not a network: %v", p)
 	}
 	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
 		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 	}
-	return p.Masked(), nil
+	if p.Bits() == 0 {
+		return netip.Prefix{}, errTrustAll
+	}
+	return p, nil
 }
 
 func (t trustedProxies) contains(a netip.Addr) bool {

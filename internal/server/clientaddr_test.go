@@ -12,8 +12,8 @@ import (
 func TestParseTrustedProxy(t *testing.T) {
 	for in, want := range map[string]string{
 		"10.0.0.0/8":          "10.0.0.0/8",
-		"10.1.2.3/8":          "10.0.0.0/8",
 		"192.0.2.10":          "192.0.2.10/32",
+		"128.0.0.0/1":         "128.0.0.0/1",
 		"2001:db8::/32":       "2001:db8::/32",
 		"2001:db8::1":         "2001:db8::1/128",
 		"::ffff:10.0.0.0/104": "10.0.0.0/8",
@@ -23,16 +23,50 @@ func TestParseTrustedProxy(t *testing.T) {
 			t.Errorf("ParseTrustedProxy(%q) = %v, %v; want %s", in, p, err, want)
 		}
 	}
-	for _, in := range []string{"", "10.0.0.0/33", "10.0.0/8", "vault.example.com", "fe80::1%eth0", " 10.0.0.0/8", "10.0.0.0/8,192.168.0.0/16"} {
-		if p, err := ParseTrustedProxy(in); err == nil {
-			t.Errorf("ParseTrustedProxy(%q) = %v; want an error", in, p)
+	const syntax = "use a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or one address"
+	const trustAll = "a /0 trusts every address, so any client could name its own in X-Forwarded-For and escape the per-address limits; give the networks of your proxies only"
+	for in, want := range map[string]string{
+		"":                          syntax,
+		"10.0.0.0/33":               syntax,
+		"10.0.0/8":                  syntax,
+		"vault.example.com":         syntax,
+		"fe80::1%eth0":              syntax,
+		" 10.0.0.0/8":               syntax,
+		"10.0.0.0/8,192.168.0.0/16": syntax,
+		"0.0.0.0/0":                 trustAll,
+		"::/0":                      trustAll,
+		"::ffff:0.0.0.0/96":         trustAll,
+		"10.1.2.3/0":                trustAll,
+		"10.1.2.3/8":                "host bits are set: write 10.0.0.0/8 for the network, or 10.1.2.3 for one address",
+		"2001:db8::1/64":            "host bits are set: write 2001:db8::/64 for the network, or 2001:db8::1 for one address",
+	} {
+		if p, err := ParseTrustedProxy(in); err == nil || err.Error() != want {
+			t.Errorf("ParseTrustedProxy(%q) = %v, %v; want the error %q", in, p, err, want)
 		}
 	}
 }
 
-func TestOpenRefusesInvalidProxy(t *testing.T) {
-	if _, err := Open(context.Background(), Config{DataDir: t.TempDir(), TrustedProxies: []netip.Prefix{{}}}); err == nil || err.Error() != "trusted proxy: not a network: invalid Prefix" {
-		t.Fatalf("Open with an invalid prefix: %v", err)
+// Open refuses an invalid network and a /0; it clears host bits.
+func TestOpenTrustedProxies(t *testing.T) {
+	for _, c := range []struct {
+		p    netip.Prefix
+		want string
+	}{
+		{netip.Prefix{}, "trusted proxy: not a network: invalid Prefix"},
+		{netip.MustParsePrefix("0.0.0.0/0"), "trusted proxy: a /0 trusts every address, so any client could name its own in X-Forwarded-For and escape the per-address limits; give the networks of your proxies only"},
+		{netip.MustParsePrefix("::/0"), "trusted proxy: a /0 trusts every address, so any client could name its own in X-Forwarded-For and escape the per-address limits; give the networks of your proxies only"},
+	} {
+		if _, err := Open(context.Background(), Config{DataDir: t.TempDir(), TrustedProxies: []netip.Prefix{c.p}}); err == nil || err.Error() != c.want {
+			t.Errorf("Open with trusted proxy %v: %v; want %q", c.p, err, c.want)
+		}
+	}
+	s, err := Open(context.Background(), Config{DataDir: t.TempDir(), TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.1.2.3/8")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := fmt.Sprint(s.proxies); got != "[10.0.0.0/8]" {
+		t.Errorf("trusted proxies %s; want [10.0.0.0/8]", got)
 	}
 }
 

@@ -5,16 +5,20 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/movitera/movitera/internal/store"
@@ -198,37 +202,209 @@ func (s *Server) prune(ctx context.Context) error {
 	return s.db.Prune(ctx, now.Add(-idempotencyTTL), now, now.Add(-deviceKeepAfter), totpStep(now)-2)
 }
 
-// Serve serves the handler on ln until ctx is done, then shuts down
-// gracefully (in-flight requests get up to 10 seconds). With certFile and
-// keyFile it serves HTTPS.
-func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
+// DefaultGrace is how long requests in progress may take to finish once
+// Serve is asked to stop.
+const DefaultGrace = 10 * time.Second
+
+// ServeOptions tune Serve. The zero value serves plain HTTP with
+// DefaultGrace.
+type ServeOptions struct {
+	// Cert, when set, makes Serve serve HTTPS with it.
+	Cert *tls.Certificate
+	// Grace is how long requests in progress may take to finish once ctx is
+	// done; what is still open then is closed. Default DefaultGrace.
+	Grace time.Duration
+	// Hurry ends the grace period at once when it is closed or sent to.
+	Hurry <-chan struct{}
+	// Stopping, when set, is called as the shutdown begins with the number
+	// of requests in progress, when there are any.
+	Stopping func(requests int)
+}
+
+// Serve serves the handler on ln until ctx is done, then shuts down:
+// connections that have not sent a request yet are closed at once, idle
+// ones as soon as they are, and requests in progress get until the grace
+// period ends (see ServeOptions); the connections still open then are
+// closed, and forced is how many. A shutdown that had to close some is
+// still a clean one: err is nil.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, opts ServeOptions) (forced int, err error) {
+	grace := opts.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	conns := newConnTracker()
+	var inProgress atomic.Int64 // requests whose handler runs
 	hs := &http.Server{
-		Handler:           s.Handler(),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inProgress.Add(1)
+			defer inProgress.Add(-1)
+			s.handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(errorLog{s.log, conns}, "", 0),
+		ConnState:         conns.track,
 	}
 	errc := make(chan error, 1)
 	go func() {
-		if certFile != "" {
-			errc <- hs.ServeTLS(ln, certFile, keyFile)
+		if opts.Cert != nil {
+			// ServeTLS adds HTTP/2 to a clone of this configuration.
+			hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*opts.Cert}}
+			errc <- hs.ServeTLS(ln, "", "")
 		} else {
 			errc <- hs.Serve(ln)
 		}
 	}()
 	select {
 	case err := <-errc:
-		return err
+		return 0, err
 	case <-ctx.Done():
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// net/http's Shutdown would wait up to 5 seconds for a connection
+	// that has sent nothing: close those now, and any accepted from here on.
+	conns.stopping()
+	if n := inProgress.Load(); n > 0 && opts.Stopping != nil {
+		opts.Stopping(int(n))
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := hs.Shutdown(shutCtx)
+	go func() {
+		select {
+		case <-opts.Hurry:
+			cancel()
+		case <-shutCtx.Done():
+		}
+	}()
+	if err = hs.Shutdown(shutCtx); err != nil && shutCtx.Err() != nil {
+		// The grace period is over: close what is left, and wait (a little)
+		// for its handlers to return before the database is closed.
+		forced = conns.open()
+		hs.Close() // its error could only be the listener's, closed already
+		err = nil
+		conns.wait(5 * time.Second)
+	}
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
-	return err
+	return forced, err
+}
+
+// errorLog is net/http's error log: warnings, but for the failed TLS
+// handshakes of the connections Serve closed itself while stopping.
+type errorLog struct {
+	log   *slog.Logger
+	conns *connTracker
+}
+
+func (e errorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	if !e.conns.closedHandshake(msg) {
+		e.log.Warn(msg)
+	}
+	return len(p), nil
+}
+
+// connTracker follows the server's connections through http.Server's
+// ConnState hook.
+type connTracker struct {
+	mu       sync.Mutex
+	state    map[net.Conn]http.ConnState // all but those closed by closeNew
+	shutdown bool                        // closing new connections as they come
+	closed   map[string]bool             // the handshake errors of those it closed
+	empty    chan struct{}               // closed when shutdown and no connection is left
+}
+
+func newConnTracker() *connTracker {
+	return &connTracker{state: make(map[net.Conn]http.ConnState), closed: make(map[string]bool), empty: make(chan struct{})}
+}
+
+func (t *connTracker) track(c net.Conn, st http.ConnState) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(t.state, c)
+		t.checkEmpty()
+	case http.StateNew:
+		if t.shutdown {
+			t.closeNew(c)
+		} else {
+			t.state[c] = st
+		}
+	default:
+		t.state[c] = st
+	}
+}
+
+// stopping closes the connections that have not sent a request yet, and
+// those that open from now on.
+func (t *connTracker) stopping() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.shutdown = true
+	for c, st := range t.state {
+		if st == http.StateNew {
+			t.closeNew(c)
+		}
+	}
+	t.checkEmpty()
+}
+
+// closeNew closes c, which has not sent a request yet, and forgets it:
+// it will run no handler. Over TLS its handshake fails, as net/http then
+// logs. t.mu is held.
+func (t *connTracker) closeNew(c net.Conn) {
+	if _, ok := c.(*tls.Conn); ok {
+		t.closed["http: TLS handshake error from "+c.RemoteAddr().String()+": "] = true
+	}
+	c.Close()
+	delete(t.state, c)
+}
+
+// closedHandshake reports whether msg is the handshake error of a
+// connection closed by closeNew.
+func (t *connTracker) closedHandshake(msg string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for prefix := range t.closed {
+		if strings.HasPrefix(msg, prefix) {
+			delete(t.closed, prefix)
+			return true
+		}
+	}
+	return false
+}
+
+// open is the number of connections not closed yet, but for those closed
+// by closeNew.
+func (t *connTracker) open() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.state)
+}
+
+// wait waits until every connection is closed after stopping (so their
+// handlers have returned), for at most d.
+func (t *connTracker) wait(d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-t.empty:
+	case <-timer.C:
+	}
+}
+
+// checkEmpty closes empty once shut down with no connection left. t.mu is
+// held.
+func (t *connTracker) checkEmpty() {
+	if t.shutdown && len(t.state) == 0 {
+		select {
+		case <-t.empty:
+		default:
+			close(t.empty)
+		}
+	}
 }
