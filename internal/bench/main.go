@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench measures movitera as whole processes, side by side with
 // yardsticks in the same run, and writes docs/performance.md: start-up
 // against a hello-world Go binary and gh, a token list against curl, lists
@@ -7,7 +9,8 @@
 // It runs from the repository root (make bench, or bash
 // internal/bench/run.sh): it builds the binaries, starts throw-away servers
 // on 127.0.0.1, seeds their databases through the store, and sends no
-// traffic anywhere else. hyperfine, wrk, curl and gh come from Debian;
+// traffic anywhere else. It runs on Linux only (strace, GNU time, peak RSS
+// from rusage). hyperfine, wrk, curl and gh come from Debian;
 // run.sh installs the missing ones.
 package main
 
