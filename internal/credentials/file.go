@@ -133,49 +133,44 @@ func (s *File) Set(ctx context.Context, server, team, token string) error {
 	if err := checkKey(server, team, token); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	d, err := s.load()
-	if err != nil {
-		return err
-	}
-	if i := d.find(server, team); i >= 0 {
-		d.Credentials[i].Token = token
-	} else {
-		d.Credentials = append(d.Credentials, fileEntry{Server: server, Team: team, Token: token})
-	}
-	return s.save(d)
+	return s.update(ctx, func(d *fileData) error {
+		if i := d.find(server, team); i >= 0 {
+			d.Credentials[i].Token = token
+		} else {
+			d.Credentials = append(d.Credentials, fileEntry{Server: server, Team: team, Token: token})
+		}
+		return nil
+	})
 }
 
 // Delete implements Store. The file goes when its last entry does.
 func (s *File) Delete(ctx context.Context, server, team string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	d, err := s.load()
-	if err != nil {
-		return err
-	}
-	i := d.find(server, team)
-	if i < 0 {
-		return ErrNotFound
-	}
-	d.Credentials = append(d.Credentials[:i], d.Credentials[i+1:]...)
-	return s.save(d)
+	return s.remove(ctx, server, team, func(fileEntry) bool { return true })
 }
 
 // DeleteIf implements Store: one read-modify-write under the lock, so a
 // token another command stores meanwhile is never the one removed.
 func (s *File) DeleteIf(ctx context.Context, server, team, token string) error {
+	return s.remove(ctx, server, team, func(e fileEntry) bool { return e.Token == token })
+}
+
+// remove deletes the entry of server and team when match accepts it, and
+// answers ErrNotFound otherwise.
+func (s *File) remove(ctx context.Context, server, team string, match func(fileEntry) bool) error {
+	return s.update(ctx, func(d *fileData) error {
+		i := d.find(server, team)
+		if i < 0 || !match(d.Credentials[i]) {
+			return ErrNotFound
+		}
+		d.Credentials = append(d.Credentials[:i], d.Credentials[i+1:]...)
+		return nil
+	})
+}
+
+// update is one read-modify-write of the file under the process's mutex
+// and the lock file: change edits what was read, and what it leaves is
+// saved unless it fails.
+func (s *File) update(ctx context.Context, change func(*fileData) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	unlock, err := s.lock(ctx)
@@ -187,11 +182,9 @@ func (s *File) DeleteIf(ctx context.Context, server, team, token string) error {
 	if err != nil {
 		return err
 	}
-	i := d.find(server, team)
-	if i < 0 || d.Credentials[i].Token != token {
-		return ErrNotFound
+	if err := change(d); err != nil {
+		return err
 	}
-	d.Credentials = append(d.Credentials[:i], d.Credentials[i+1:]...)
 	return s.save(d)
 }
 
