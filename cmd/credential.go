@@ -122,7 +122,7 @@ func rejectedEnv(cred *cmdutil.Credential, ae *client.APIError) error {
 // CLI did send one: something on the way (a proxy) removed the header.
 // The token itself was not refused, so it stays where it is.
 func droppedToken(cred *cmdutil.Credential, ae *client.APIError) error {
-	msg := fmt.Sprintf("%v; but movitera did send %s: a proxy between here and %s may be dropping the Authorization header", ae, tokenFrom(cred), cred.Server)
+	msg := fmt.Sprintf("movitera sent %s, but the server at %s received no token: a proxy between here and it may be dropping the Authorization header", tokenFrom(cred), cred.Server)
 	if cred.Source != "environment" {
 		msg += " (the token was kept)"
 	}

@@ -120,6 +120,10 @@ func runLogin(ctx context.Context, o *LoginOptions) error {
 			return err
 		}
 		if info, err = c.WithToken(token).User(ctx); err != nil {
+			var ne *client.NetworkError
+			if errors.As(err, &ne) {
+				return loginCancelled(ctx, fmt.Errorf("cannot check the token from stdin: %w", err))
+			}
 			return loginCancelled(ctx, fmt.Errorf("the server did not accept the token from stdin: %w", err))
 		}
 		team = info.Token.Team

@@ -141,20 +141,50 @@ func (o *serverOptions) validate() error {
 // checks that they go together. Its errors are usage errors that name the
 // flag and the cause, never the files' contents.
 func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	certPEM, err := readPEMFile("--tls-cert", certFile)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := readPEMFile("--tls-key", keyFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err == nil {
 		return &cert, nil
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		flag := "--tls-cert"
-		if pe.Path == keyFile && pe.Path != certFile {
-			flag = "--tls-key"
-		}
-		return nil, cmdutil.FlagErrorf("cannot read %s %q: %v", flag, pe.Path, pe.Err)
-	}
 	return nil, cmdutil.FlagErrorf("--tls-cert %q and --tls-key %q are not a certificate and its private key: %s",
 		certFile, keyFile, strings.TrimPrefix(err.Error(), "tls: "))
+}
+
+// maxPEMFile bounds what is read of --tls-cert and --tls-key: a certificate
+// chain or key is a few kilobytes, and a path such as /dev/zero must not
+// fill the memory.
+const maxPEMFile = 1 << 20
+
+// readPEMFile reads the file of flag, refusing one over maxPEMFile.
+func readPEMFile(flag, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, cmdutil.FlagErrorf("cannot read %s %q: %v", flag, path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, cmdutil.FlagErrorf("cannot read %s %q: %v", flag, path, err)
+	}
+	if len(data) > maxPEMFile {
+		return nil, cmdutil.FlagErrorf("%s %q is over 1 MiB: give a PEM file", flag, path)
+	}
+	return data, nil
 }
 
 var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError, "off": slog.LevelError + 100}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -106,10 +107,20 @@ func problemFrom(resp *http.Response, body []byte) error {
 		switch {
 		case resp.StatusCode == http.StatusNotFound:
 			e.Detail = fmt.Sprintf("the server at %s has no such endpoint: is it a movitera vault?", resp.Request.URL.Host)
-		case resp.StatusCode == http.StatusBadRequest && resp.Request.URL.Scheme == "http" && bytes.Contains(body, []byte("HTTP request to an HTTPS server")):
-			// Go's HTTPS servers answer plain HTTP with this text.
-			e.Detail = fmt.Sprintf("the server at %s speaks HTTPS: use https://%s as the server address (--server, MOVITERA_SERVER)", resp.Request.URL.Host, resp.Request.URL.Host)
+		default:
+			if d, ok := SpeaksHTTPS(resp.Request.URL, resp.StatusCode, body); ok {
+				e.Detail = d
+			}
 		}
 	}
 	return e
+}
+
+// SpeaksHTTPS recognises the answer of an HTTPS server to a plain http://
+// request (Go's servers answer 400 with a fixed text) and says what to do.
+func SpeaksHTTPS(u *url.URL, status int, body []byte) (string, bool) {
+	if u == nil || u.Scheme != "http" || status != http.StatusBadRequest || !bytes.Contains(body, []byte("HTTP request to an HTTPS server")) {
+		return "", false
+	}
+	return fmt.Sprintf("the server at %s speaks HTTPS: use https://%s as the server address (--server, MOVITERA_SERVER)", u.Host, u.Host), true
 }

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/movitera/movitera/internal/client"
 	"github.com/movitera/movitera/internal/iostreams"
 	"github.com/movitera/movitera/internal/safetext"
 )
@@ -178,12 +179,19 @@ func (f *Flow) explain(what string, err error) error {
 		}
 		if msg == "" && re.Response != nil {
 			msg = "the server answered " + re.Response.Status
+			if req := re.Response.Request; req != nil {
+				if d, ok := client.SpeaksHTTPS(req.URL, re.Response.StatusCode, re.Body); ok {
+					msg = d
+				}
+			}
 		}
 		return fmt.Errorf("%s: %s", what, clean(msg))
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: cannot reach the vault at %s (%v): check the address (--server, MOVITERA_SERVER) and your network or proxy", what, hostOf(f.OAuth.Endpoint.DeviceAuthURL), ue.Err)
+		// The API client's sentence for the same failure: certificate,
+		// plain HTTP on an https:// address, or an unreachable host.
+		return fmt.Errorf("%s: %w", what, &client.NetworkError{Server: hostOf(f.OAuth.Endpoint.DeviceAuthURL), Err: err})
 	}
 	return fmt.Errorf("%s: %v", what, err)
 }

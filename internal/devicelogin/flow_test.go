@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -300,5 +302,32 @@ func TestRefusesOddVerificationURL(t *testing.T) {
 func TestServerControlCharactersNeutralised(t *testing.T) {
 	if got := clean("BCDF\x1b[2J-GHJK\u202e"); got != `BCDF\x1b[2J-GHJK\u202e` {
 		t.Fatal(got)
+	}
+}
+
+// Starting a login against an HTTPS server the machine does not trust, or
+// with http:// against an HTTPS server, says what to do, as the API client
+// does.
+func TestStartSaysWhatToDoAboutHTTPS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	for _, c := range []struct{ base, want string }{
+		{"https://" + host, "cannot start the login: cannot reach the vault at https://" + host + ": its certificate is signed by an authority this machine does not trust; if the vault uses a private CA, set SSL_CERT_FILE to that CA's certificate"},
+		{"http://" + host, "cannot start the login: the server at " + host + " speaks HTTPS: use https://" + host + " as the server address (--server, MOVITERA_SERVER)"},
+	} {
+		ios, _, _, _ := iostreams.Test()
+		f := &Flow{
+			OAuth: &oauth2.Config{ClientID: "movitera-cli", Endpoint: oauth2.Endpoint{
+				DeviceAuthURL: c.base + "/oauth/device/code", TokenURL: c.base + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}},
+			HTTPClient: &http.Client{},
+			IO:         ios,
+			Open:       func(string) error { return nil },
+		}
+		if _, err := f.Run(context.Background()); err == nil || err.Error() != c.want {
+			t.Errorf("%s: got %v; want %q", c.base, err, c.want)
+		}
 	}
 }
