@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -20,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/movitera/movitera/internal/cmdutil"
+	"github.com/movitera/movitera/internal/config"
 	"github.com/movitera/movitera/internal/server"
 )
 
@@ -164,27 +164,25 @@ const maxPEMFile = 1 << 20
 
 // readPEMFile reads the file of flag, refusing one over maxPEMFile.
 func readPEMFile(flag, path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := readAtMost(path, maxPEMFile)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, cmdutil.FlagErrorf("cannot read %s %q: %v", flag, path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, cmdutil.FlagErrorf("cannot read %s %q: %v", flag, path, err)
+		return nil, cmdutil.FlagErrorf("cannot read %s %q: %v", flag, path, config.WithoutPath(err, path))
 	}
 	if len(data) > maxPEMFile {
 		return nil, cmdutil.FlagErrorf("%s %q is over 1 MiB: give a PEM file", flag, path)
 	}
 	return data, nil
+}
+
+// readAtMost reads up to max+1 bytes of a file: more than max means it is
+// too long.
+func readAtMost(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max+1))
 }
 
 var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError, "off": slog.LevelError + 100}

@@ -24,12 +24,12 @@ func CheckDir(dir string) (warning string, err error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("cannot use the config directory %s: %v", dir, pathErr(err))
+		return "", fmt.Errorf("cannot use the config directory %s: %v", dir, WithoutPath(err, dir))
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("cannot use the config directory %s: %v", dir, pathErr(err))
+		return "", fmt.Errorf("cannot use the config directory %s: %v", dir, WithoutPath(err, dir))
 	}
 	if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
 		return "", fmt.Errorf("the config directory %s belongs to user id %d, not to you (user id %d): movitera keeps credentials only in a directory you own; set MOVITERA_CONFIG_DIR to one", dir, st.Uid, os.Geteuid())
@@ -40,17 +40,7 @@ func CheckDir(dir string) (warning string, err error) {
 	}
 	// Through the open directory, never by path.
 	if err := f.Chmod(0o700); err != nil {
-		return "", fmt.Errorf("the config directory %s is writable by others (mode %#o) and cannot be made private: %v", dir, mode, pathErr(err))
+		return "", fmt.Errorf("the config directory %s is writable by others (mode %#o) and cannot be made private: %v", dir, mode, WithoutPath(err, dir))
 	}
 	return fmt.Sprintf("config directory %s was writable by others (mode %#o); it is now 0700", dir, mode), nil
-}
-
-// pathErr is err without the operation and path of its *fs.PathError, for
-// a message that names the path already.
-func pathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

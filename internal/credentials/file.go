@@ -63,11 +63,11 @@ func (s *File) load() (*fileData, error) {
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", s.Path, pathless(err, s.Path))
+		return nil, fmt.Errorf("cannot read %s: %v", s.Path, config.WithoutPath(err, s.Path))
 	}
 	if info.Mode().Perm()&0o077 != 0 {
 		if err := f.Chmod(0o600); err != nil {
-			return nil, fmt.Errorf("%s is readable by others and cannot be made private: %v", s.Path, pathless(err, s.Path))
+			return nil, fmt.Errorf("%s is readable by others and cannot be made private: %v", s.Path, config.WithoutPath(err, s.Path))
 		}
 		if s.Warn != nil {
 			s.Warn(fmt.Sprintf("%s was readable by others (mode %#o); it is now 0600: revoke its tokens if others could have read them", s.Path, info.Mode().Perm()))
@@ -75,7 +75,7 @@ func (s *File) load() (*fileData, error) {
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", s.Path, pathless(err, s.Path))
+		return nil, fmt.Errorf("cannot read %s: %v", s.Path, config.WithoutPath(err, s.Path))
 	}
 	if err := json.Unmarshal(data, &d); err != nil {
 		return nil, fmt.Errorf("%s does not parse (%v): remove it and log in again", s.Path, err)
@@ -86,7 +86,7 @@ func (s *File) load() (*fileData, error) {
 func (s *File) save(d *fileData) error {
 	if len(d.Credentials) == 0 {
 		if err := os.Remove(s.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("cannot remove %s: %v", s.Path, pathless(err, s.Path))
+			return fmt.Errorf("cannot remove %s: %v", s.Path, config.WithoutPath(err, s.Path))
 		}
 		return nil
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,7 +28,7 @@ func (s *File) lock(ctx context.Context) (func(), error) {
 	path := s.Path + ".lock"
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %v", dir, pathless(err, dir))
+		return nil, fmt.Errorf("cannot create %s: %v", dir, config.WithoutPath(err, dir))
 	}
 	warning, err := config.CheckDir(dir)
 	if err != nil {
@@ -67,15 +66,4 @@ func (s *File) lock(ctx context.Context) (func(), error) {
 		case <-time.After(delay):
 		}
 	}
-}
-
-// pathless is err without the operation and path of its *fs.PathError,
-// for a message that names the path already. An error about another path
-// (a parent directory, say) keeps its path.
-func pathless(err error, path string) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Path == path {
-		return pe.Err
-	}
-	return err
 }

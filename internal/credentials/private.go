@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/movitera/movitera/internal/config"
 )
 
 // onlyRegular ends the errors about a credentials file that is not a
@@ -25,12 +27,12 @@ func openPrivate(path string, flag int, perm os.FileMode, verb string) (*os.File
 		if nr := (*notRegularError)(nil); errors.As(err, &nr) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("cannot %s %s: %w", verb, path, pathless(err, path))
+		return nil, fmt.Errorf("cannot %s %s: %w", verb, path, config.WithoutPath(err, path))
 	}
 	info, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("cannot %s %s: %w", verb, path, pathless(err, path))
+		return nil, fmt.Errorf("cannot %s %s: %w", verb, path, config.WithoutPath(err, path))
 	}
 	if !info.Mode().IsRegular() {
 		f.Close()
