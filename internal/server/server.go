@@ -308,34 +308,43 @@ func (e errorLog) Write(p []byte) (int, error) {
 }
 
 // connTracker follows the server's connections through http.Server's
-// ConnState hook.
+// ConnState hook. Opening and closing a connection take its mutex; the
+// transitions of every request (active, idle) only set a flag without
+// locking, so the hook adds no lock to the request path.
 type connTracker struct {
-	mu       sync.Mutex
-	state    map[net.Conn]http.ConnState // all but those closed by closeNew
-	shutdown bool                        // closing new connections as they come
-	closed   map[string]bool             // the handshake errors of those it closed
-	empty    chan struct{}               // closed when shutdown and no connection is left
+	conns sync.Map // net.Conn → *atomic.Bool: true once it has sent a request
+
+	mu        sync.Mutex
+	openConns int             // connections in conns
+	shutdown  bool            // closing new connections as they come
+	closed    map[string]bool // the handshake errors of those it closed
+	empty     chan struct{}   // closed when shutdown and no connection is left
 }
 
 func newConnTracker() *connTracker {
-	return &connTracker{state: make(map[net.Conn]http.ConnState), closed: make(map[string]bool), empty: make(chan struct{})}
+	return &connTracker{closed: make(map[string]bool), empty: make(chan struct{})}
 }
 
 func (t *connTracker) track(c net.Conn, st http.ConnState) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	switch st {
-	case http.StateClosed, http.StateHijacked:
-		delete(t.state, c)
-		t.checkEmpty()
-	case http.StateNew:
-		if t.shutdown {
-			t.closeNew(c)
-		} else {
-			t.state[c] = st
+	case http.StateActive:
+		if v, ok := t.conns.Load(c); ok && !v.(*atomic.Bool).Load() {
+			v.(*atomic.Bool).Store(true)
 		}
-	default:
-		t.state[c] = st
+	case http.StateNew:
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.shutdown {
+			c.Close()
+			t.noteClosedHandshake(c)
+			return
+		}
+		t.conns.Store(c, new(atomic.Bool))
+		t.openConns++
+	case http.StateClosed, http.StateHijacked:
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.forget(c)
 	}
 }
 
@@ -345,27 +354,36 @@ func (t *connTracker) stopping() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.shutdown = true
-	for c, st := range t.state {
-		if st == http.StateNew {
-			t.closeNew(c)
+	t.conns.Range(func(k, v any) bool {
+		if !v.(*atomic.Bool).Load() {
+			c := k.(net.Conn)
+			c.Close()
+			t.noteClosedHandshake(c)
+			t.forget(c)
 		}
+		return true
+	})
+	t.checkEmpty()
+}
+
+// forget drops c from the open connections. t.mu is held.
+func (t *connTracker) forget(c net.Conn) {
+	if _, ok := t.conns.LoadAndDelete(c); ok {
+		t.openConns--
 	}
 	t.checkEmpty()
 }
 
-// closeNew closes c, which has not sent a request yet, and forgets it:
-// it will run no handler. Over TLS its handshake fails, as net/http then
-// logs. t.mu is held.
-func (t *connTracker) closeNew(c net.Conn) {
+// noteClosedHandshake records that c, closed before its first request,
+// will fail its TLS handshake, as net/http then logs. t.mu is held.
+func (t *connTracker) noteClosedHandshake(c net.Conn) {
 	if _, ok := c.(*tls.Conn); ok {
 		t.closed["http: TLS handshake error from "+c.RemoteAddr().String()+": "] = true
 	}
-	c.Close()
-	delete(t.state, c)
 }
 
 // closedHandshake reports whether msg is the handshake error of a
-// connection closed by closeNew.
+// connection closed before its first request.
 func (t *connTracker) closedHandshake(msg string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -379,11 +397,11 @@ func (t *connTracker) closedHandshake(msg string) bool {
 }
 
 // open is the number of connections not closed yet, but for those closed
-// by closeNew.
+// before their first request.
 func (t *connTracker) open() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.state)
+	return t.openConns
 }
 
 // wait waits until every connection is closed after stopping (so their
@@ -400,7 +418,7 @@ func (t *connTracker) wait(d time.Duration) {
 // checkEmpty closes empty once shut down with no connection left. t.mu is
 // held.
 func (t *connTracker) checkEmpty() {
-	if t.shutdown && len(t.state) == 0 {
+	if t.shutdown && t.openConns == 0 {
 		select {
 		case <-t.empty:
 		default:
